@@ -1,0 +1,80 @@
+"""The `parc` command line.
+
+This is the only module that prints diagnostics and chooses exit codes:
+0 success, 1 a step failed or timed out, 2 an invalid spec or usage,
+128 + N when signal N interrupted the build (130 for Ctrl-C), 3 a bug in parc.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import click
+
+from parc.cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from parc.cli.main import cli
+
+__all__ = ["cli", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run the command line and exit with its code."""
+    logging.basicConfig(
+        level=os.environ.get("PARC_LOG", "WARNING").upper(), format="%(name)s: %(message)s"
+    )
+    try:
+        code = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="parc", standalone_mode=False
+        )
+    except click.exceptions.Abort:
+        click.echo("parc: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        code = EXIT_USAGE if error.exit_code == 2 else error.exit_code
+    except UserError as error:
+        click.echo(f"parc: error: {error}", err=True)
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        click.echo("parc: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away, as with `parc plan | head`.
+        _silence_stdout()
+        code = 1
+    except Exception:  # a bug in parc: show the traceback and ask for a report
+        import traceback
+
+        traceback.print_exc()
+        click.echo(
+            "parc: internal error; this is a bug in parc. "
+            "Please report it with the spec that triggered it.",
+            err=True,
+        )
+        code = EXIT_INTERNAL
+    _flush()
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            if stream is sys.stdout:
+                _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

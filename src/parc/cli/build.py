@@ -1,0 +1,120 @@
+"""`parc build`: run the plan."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from parc.cli.common import load, select, split_arguments
+from parc.cli.errors import EXIT_OK
+from parc.plan import Plan
+from parc.render import use_color
+
+_EPILOG = """\b
+Examples:
+  parc build                  build the default steps (or every step)
+  parc build -j 4 cli docs    build `cli` and `docs` and what they need, 4 at a time
+  parc build cc=clang         override `let cc` for this build
+  parc build -n               print the commands without running them
+"""
+
+
+def _jobs_default() -> int:
+    return os.cpu_count() or 1
+
+
+@click.command(epilog=_EPILOG)
+@click.argument("arguments", nargs=-1, metavar="[TARGET ...] [NAME=VALUE ...]")
+@click.option(
+    "-B",
+    "--force",
+    is_flag=True,
+    help="Run every step, even one that is up to date (parc keeps no state yet).",
+)
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    metavar="FILE",
+    help="The spec to build [default: build.par, searched upward].",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time between forwarding a signal to running commands and killing them.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Run at most N steps at once; 0 means no limit [default: number of CPUs].",
+)
+@click.option(
+    "-k",
+    "--keep-going",
+    is_flag=True,
+    help="After a failure, still run every step whose dependencies succeeded.",
+)
+@click.option(
+    "-n", "--dry-run", is_flag=True, help="Print the commands that would run, and run nothing."
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Choice(["grouped", "prefixed", "raw"]),
+    default="grouped",
+    show_default=True,
+    help="Print each step's output as one block when it ends, or line by line.",
+)
+def build(
+    arguments: tuple[str, ...],
+    force: bool,
+    file: str | None,
+    grace: float,
+    jobs: int | None,
+    keep_going: bool,
+    dry_run: bool,
+    output: str,
+) -> int:
+    """Build the named steps and everything they run after.
+
+    Without targets, parc builds the spec's `default` steps, or every step if
+    it has no `default` line. `NAME=VALUE` overrides the variable NAME.
+    """
+    targets, overrides = split_arguments(arguments)
+    compiled = load(file, overrides)
+    plan = select(compiled.plan, targets)
+
+    if dry_run:
+        click.echo(_dry_run_text(plan), nl=False)
+        return EXIT_OK
+
+    from parc.runtime import Options, OutputMode, run_plan
+
+    slots = _jobs_default() if jobs is None else (jobs or None)
+    options = Options(jobs=slots, keep_going=keep_going, grace=grace)
+    sys.stdout.flush()
+    result = run_plan(
+        plan,
+        options,
+        sys.stdout.buffer,
+        mode=OutputMode(output),
+        color=use_color(sys.stdout),
+    )
+    return result.exit_code
+
+
+def _dry_run_text(plan: Plan) -> str:
+    lines = []
+    for step in plan.topological_order():
+        where = f" (in {step.cwd})" if step.cwd != "." else ""
+        lines.append(f"# {step.name}{where}")
+        lines.extend(step.commands)
+    return "\n".join(lines) + ("\n" if lines else "")

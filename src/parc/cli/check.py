@@ -1,0 +1,32 @@
+"""`parc check`: compile the spec and report problems."""
+
+from __future__ import annotations
+
+import click
+
+from parc.cli.common import load, split_arguments
+from parc.cli.errors import EXIT_OK, UserError
+
+
+@click.command()
+@click.argument("overrides", nargs=-1, metavar="[NAME=VALUE ...]")
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    metavar="FILE",
+    help="The spec to check [default: build.par, searched upward].",
+)
+def check(overrides: tuple[str, ...], file: str | None) -> int:
+    """Check the spec for errors without running anything."""
+    targets, values = split_arguments(overrides)
+    if targets:
+        raise UserError(f"`parc check` takes only NAME=VALUE overrides, not `{targets[0]}`")
+    compiled = load(file, values)
+    count = len(compiled.plan.steps)
+    warnings = len(compiled.warnings)
+    summary = f"{compiled.plan.spec}: {count} step{'s' if count != 1 else ''}, no errors"
+    if warnings:
+        summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    click.echo(summary)
+    return EXIT_OK

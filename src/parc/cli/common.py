@@ -1,0 +1,122 @@
+"""What every command shares: finding the spec, compiling it, choosing targets."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from parc.cli.errors import EXIT_USAGE, UserError
+from parc.compiler import Compiled, compile_file
+from parc.compiler.names import did_you_mean
+from parc.diagnostics import Codes, CompileError, Diagnostic
+from parc.plan import Plan
+from parc.render import render_all, use_color
+
+SPEC_NAME = "build.par"
+_OVERRIDE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)=(.*)\Z", re.DOTALL)
+
+
+def find_spec(file: str | None, start: Path | None = None) -> Path:
+    """Return the spec to use: `file`, or the nearest `build.par` upward from `start`.
+
+    Raises:
+        UserError: there is no such file.
+    """
+    if file is not None:
+        path = Path(file)
+        if not path.is_file():
+            raise UserError(f"spec file `{file}` not found")
+        return path
+    directory = (start or Path.cwd()).resolve()
+    for candidate in (directory, *directory.parents):
+        path = candidate / SPEC_NAME
+        if path.is_file():
+            return path
+    raise UserError(
+        f"no `{SPEC_NAME}` in {directory} or any parent directory; "
+        f"create one, or name a spec with `-f FILE`"
+    )
+
+
+def display_name(path: Path) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return relative if not relative.startswith("../../..") else str(path.resolve())
+
+
+def split_arguments(arguments: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Split command-line words into targets and `NAME=VALUE` overrides."""
+    targets: list[str] = []
+    overrides: dict[str, str] = {}
+    for word in arguments:
+        if "=" in word:
+            match = _OVERRIDE.match(word)
+            if match is None:
+                raise UserError(
+                    f"invalid override `{word}`; write `NAME=VALUE` with a variable name"
+                )
+            overrides[match.group(1)] = match.group(2)
+        else:
+            targets.append(word)
+    return targets, overrides
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    if diagnostics:
+        click.echo(render_all(diagnostics, color=use_color(sys.stderr)), err=True, nl=False)
+
+
+def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
+    """Find, read and compile the spec, printing warnings.
+
+    Raises:
+        click.exceptions.Exit: with code 2 after printing the errors.
+        UserError: the spec cannot be found or read.
+    """
+    path = find_spec(file)
+    try:
+        compiled = compile_file(path, overrides, name=display_name(path))
+    except CompileError as error:
+        print_diagnostics(error.diagnostics)
+        errors = sum(1 for d in error.diagnostics if d.severity.value == "error")
+        click.echo(
+            f"parc: {errors} error{'s' if errors != 1 else ''} in {display_name(path)}",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"`{path}` is not UTF-8 text: {error.reason} at byte {error.start}"
+        ) from None
+    except OSError as error:
+        raise UserError(f"cannot read `{path}`: {error.strerror}") from None
+    print_diagnostics(compiled.warnings)
+    return compiled
+
+
+def select(plan: Plan, targets: Sequence[str]) -> Plan:
+    """Restrict the plan to the targets, or to the defaults, and what they need.
+
+    Raises:
+        click.exceptions.Exit: a target is not a step; the error is printed.
+    """
+    names = plan.by_name
+    unknown = [target for target in targets if target not in names]
+    if unknown:
+        for target in unknown:
+            diagnostic = Diagnostic(
+                Codes.UNKNOWN_TARGET,
+                f"no step named `{target}` in {plan.spec}",
+                help=did_you_mean(target, names, "run `parc plan` to see every step"),
+            )
+            print_diagnostics([diagnostic])
+        raise click.exceptions.Exit(EXIT_USAGE)
+    wanted = list(targets) or list(plan.defaults)
+    return plan.closure(wanted) if wanted else plan

@@ -1,0 +1,37 @@
+"""`parc plan`: print the execution plan."""
+
+from __future__ import annotations
+
+import click
+
+from parc.cli.common import load, select, split_arguments
+from parc.cli.errors import EXIT_OK
+
+
+@click.command()
+@click.argument("arguments", nargs=-1, metavar="[TARGET ...] [NAME=VALUE ...]")
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    metavar="FILE",
+    help="The spec to plan [default: build.par, searched upward].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Print the plan for people or as JSON.",
+)
+def plan(arguments: tuple[str, ...], file: str | None, fmt: str) -> int:
+    """Print the execution plan: levels, critical path, parallelism and each step."""
+    from parc.compiler.emit import format_json, format_text
+
+    targets, overrides = split_arguments(arguments)
+    compiled = load(file, overrides)
+    selected = select(compiled.plan, targets)
+    text = format_json(selected) if fmt == "json" else format_text(selected)
+    click.echo(text, nl=False)
+    return EXIT_OK

@@ -1,0 +1,492 @@
+"""The semantic checks that turn a syntax tree into a plan.
+
+Design note: the analyzer never stops at the first problem. Each check records
+diagnostics and gives the later checks the best value it can (a step with an
+undefined dependency keeps its other dependencies), so one run reports every
+independent error. Checks that need a sound graph (cycles, then file
+conflicts) run only when the earlier checks found no errors, because an
+unresolved name would make their findings misleading.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from parc.compiler.conflicts import GlobSite, check_files
+from parc.compiler.cycles import find_cycles
+from parc.compiler.names import Variables, did_you_mean, expand
+from parc.diagnostics import Codes, CompileError, Diagnostic, Label, Severity
+from parc.globs import AbsolutePath, Glob, GlobError, PathEscape, normalize_path, parse_glob
+from parc.grammar import syntax as s
+from parc.plan import Plan, PlanStep
+from parc.source import Source, Span
+
+MAX_RETRIES = 100
+MAX_TIMEOUT = 7 * 24 * 3600.0
+MAX_POOL_SIZE = 100_000
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@attrs.frozen
+class Compiled:
+    """A compiled spec: its plan and the warnings found on the way."""
+
+    plan: Plan
+    warnings: tuple[Diagnostic, ...]
+
+
+@attrs.frozen
+class Edge:
+    """A dependency of `step` on `target`, with the place that declares it."""
+
+    step: str
+    target: str
+    span: Span
+    implicit: bool = False
+
+
+def analyze(
+    document: s.Document,
+    overrides: Mapping[str, str] | None = None,
+    root: Path | None = None,
+) -> Compiled:
+    """Check a document and build its plan.
+
+    Raises:
+        CompileError: the spec has errors; warnings are included with them.
+    """
+    return _Analyzer(document, overrides or {}, root).run()
+
+
+@attrs.define
+class _StepInfo:
+    decl: s.Step
+    desc: s.Desc | None = None
+    cwd: s.Cwd | None = None
+    timeout: s.Timeout | None = None
+    retries: s.Retries | None = None
+    pool: s.PoolRef | None = None
+    after: list[s.Name] = attrs.Factory(list)
+    reads: list[s.String] = attrs.Factory(list)
+    owns: list[s.String] = attrs.Factory(list)
+    runs: list[s.String] = attrs.Factory(list)
+    env: dict[str, s.Env] = attrs.Factory(dict)
+
+
+class _Analyzer:
+    def __init__(self, document: s.Document, overrides: Mapping[str, str], root: Path | None):
+        self.document = document
+        self.source: Source = document.source
+        self.root = root if root is not None else Path(self.source.name).resolve().parent
+        self.overrides = overrides
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def run(self) -> Compiled:
+        # Phases: variables, pools, environment and steps; then dependencies,
+        # targets and per-step values; then cycles; then file conflicts.
+        statements = self.document.statements
+        lets = [statement for statement in statements if isinstance(statement, s.Let)]
+        self.variables = Variables(self.source, lets, self.overrides)
+
+        self.pools = self._collect_pools(statements)
+        self.top_env = self._collect_env(
+            [statement for statement in statements if isinstance(statement, s.Env)]
+        )
+        self.steps = self._collect_steps(statements)
+        self.used_pools: set[str] = set()
+        self.read_sites: list[GlobSite] = []
+        self.own_sites: list[GlobSite] = []
+
+        edges = self._resolve_dependencies()
+        defaults = self._resolve_defaults(statements)
+        plan_steps = [
+            self._build_step(index, info, edges) for index, info in enumerate(self.steps.values())
+        ]
+        self.diagnostics.extend(self.variables.diagnostics)
+        self._warn_unused(lets, statements)
+
+        if not self.has_errors:
+            self.diagnostics.extend(find_cycles(self.source, list(self.steps), edges))
+        if not self.has_errors:
+            self.diagnostics.extend(self._check_files(plan_steps))
+
+        if self.has_errors:
+            raise CompileError(self.diagnostics)
+
+        plan = Plan(
+            spec=self.source.name,
+            root=str(self.root),
+            steps=tuple(plan_steps),
+            pools={name: pool.size.value for name, pool in self.pools.items()},
+            defaults=defaults,
+        )
+        warnings = tuple(sorted(self.diagnostics, key=Diagnostic.sort_key))
+        return Compiled(plan, warnings)
+
+    # Definitions.
+
+    def _collect_pools(self, statements: tuple[s.TopStatement, ...]) -> dict[str, s.PoolDef]:
+        pools: dict[str, s.PoolDef] = {}
+        for statement in statements:
+            if not isinstance(statement, s.PoolDef):
+                continue
+            name = statement.name.text
+            if name in pools:
+                self.error(
+                    Diagnostic(
+                        Codes.DUPLICATE_POOL,
+                        f"pool `{name}` is defined twice",
+                        self.source,
+                        statement.name.span,
+                        primary_label="defined again here",
+                        labels=(Label(self.source, pools[name].name.span, "first defined here"),),
+                        help="remove one definition, or rename one of the pools",
+                    )
+                )
+                continue
+            size = statement.size.value
+            if size < 1 or size > MAX_POOL_SIZE:
+                self.error(
+                    Diagnostic(
+                        Codes.INVALID_POOL_SIZE,
+                        f"pool `{name}` has size {size}; it must be between 1 and {MAX_POOL_SIZE}",
+                        self.source,
+                        statement.size.span,
+                        help="a pool of size 1 runs its steps one at a time",
+                    )
+                )
+            pools[name] = statement
+        return pools
+
+    def _collect_env(self, statements: list[s.Env]) -> dict[str, s.Env]:
+        env: dict[str, s.Env] = {}
+        for statement in statements:
+            name = statement.name.text
+            if not _ENV_NAME.match(name):
+                self.error(
+                    Diagnostic(
+                        Codes.INVALID_ENV_NAME,
+                        f"`{name}` is not a valid environment variable name",
+                        self.source,
+                        statement.name.span,
+                        help="use letters, digits and `_`, such as `"
+                        + name.replace("-", "_")
+                        + "`",
+                    )
+                )
+            first = env.get(name)
+            if first is not None:
+                self.error(
+                    Diagnostic(
+                        Codes.DUPLICATE_ENV,
+                        f"environment variable `{name}` is set twice",
+                        self.source,
+                        statement.name.span,
+                        primary_label="set again here",
+                        labels=(Label(self.source, first.name.span, "first set here"),),
+                        help="remove one of the two lines",
+                    )
+                )
+                continue
+            env[name] = statement
+        return env
+
+    def _collect_steps(self, statements: tuple[s.TopStatement, ...]) -> dict[str, _StepInfo]:
+        steps: dict[str, _StepInfo] = {}
+        for statement in statements:
+            if not isinstance(statement, s.Step):
+                continue
+            name = statement.name.text
+            if name in steps:
+                first = steps[name].decl
+                self.error(
+                    Diagnostic(
+                        Codes.DUPLICATE_STEP,
+                        f"step `{name}` is defined twice",
+                        self.source,
+                        statement.name.span,
+                        primary_label="defined again here",
+                        labels=(Label(self.source, first.name.span, "first defined here"),),
+                        help="rename one of the two steps",
+                    )
+                )
+                continue
+            steps[name] = self._collect_body(statement)
+        return steps
+
+    def _collect_body(self, decl: s.Step) -> _StepInfo:
+        info = _StepInfo(decl)
+        if decl.header_after is not None:
+            info.after.extend(decl.header_after.names)
+        env_statements: list[s.Env] = []
+        for statement in decl.body:
+            if isinstance(statement, s.After):
+                info.after.extend(statement.names)
+            elif isinstance(statement, s.Reads):
+                info.reads.extend(statement.globs)
+            elif isinstance(statement, s.Owns):
+                info.owns.extend(statement.globs)
+            elif isinstance(statement, s.Run):
+                info.runs.append(statement.command)
+            elif isinstance(statement, s.Env):
+                env_statements.append(statement)
+            else:
+                self._set_once(info, statement)
+        info.env = self._collect_env(env_statements)
+        return info
+
+    def _set_once(self, info: _StepInfo, statement: s.BodyStatement) -> None:
+        """Record a setting that a step may give only once, such as `timeout`."""
+        field = {
+            s.Desc: "desc",
+            s.Cwd: "cwd",
+            s.Timeout: "timeout",
+            s.Retries: "retries",
+            s.PoolRef: "pool",
+        }[type(statement)]
+        first = getattr(info, field)
+        if first is not None:
+            self.error(
+                Diagnostic(
+                    Codes.DUPLICATE_SETTING,
+                    f"step `{info.decl.name.text}` sets `{field}` twice",
+                    self.source,
+                    statement.span,
+                    primary_label="set again here",
+                    labels=(Label(self.source, first.span, "first set here"),),
+                    help=f"keep one `{field}` line",
+                )
+            )
+            return
+        setattr(info, field, statement)
+
+    # Dependencies and targets.
+
+    def _resolve_dependencies(self) -> list[Edge]:
+        tracks = [name for name, info in self.steps.items() if info.decl.kind == "track"]
+        edges: list[Edge] = []
+        for name, info in self.steps.items():
+            if info.decl.kind == "integrate" and not info.after:
+                # An integration step without `after` runs after every track.
+                edges.extend(
+                    Edge(name, track, info.decl.name.span, implicit=True) for track in tracks
+                )
+                continue
+            seen: set[str] = set()
+            for reference in info.after:
+                target = reference.text
+                if target == name:
+                    self.error(
+                        Diagnostic(
+                            Codes.SELF_DEPENDENCY,
+                            f"step `{name}` runs after itself",
+                            self.source,
+                            reference.span,
+                            help=f"remove `{name}` from its own `after` list",
+                        )
+                    )
+                    continue
+                if target not in self.steps:
+                    self.error(self._undefined_step(reference, "after"))
+                    continue
+                if target not in seen:
+                    seen.add(target)
+                    edges.append(Edge(name, target, reference.span))
+        return edges
+
+    def _undefined_step(self, reference: s.Name, where: str) -> Diagnostic:
+        return Diagnostic(
+            Codes.UNDEFINED_STEP,
+            f"undefined step `{reference.text}` in `{where}`",
+            self.source,
+            reference.span,
+            help=did_you_mean(
+                reference.text,
+                self.steps,
+                "define it with `track " + reference.text + " { ... }`, or remove it",
+            ),
+        )
+
+    def _resolve_defaults(self, statements: tuple[s.TopStatement, ...]) -> tuple[str, ...]:
+        defaults: list[str] = []
+        for statement in statements:
+            if not isinstance(statement, s.Default):
+                continue
+            for reference in statement.names:
+                if reference.text not in self.steps:
+                    self.error(self._undefined_step(reference, "default"))
+                elif reference.text not in defaults:
+                    defaults.append(reference.text)
+        return tuple(defaults)
+
+    # Per-step values.
+
+    def _build_step(self, index: int, info: _StepInfo, edges: list[Edge]) -> PlanStep:
+        decl = info.decl
+        name = decl.name.text
+
+        def text(string: s.String) -> str:
+            return expand(self.variables.template(string), name)
+
+        env = {key: text(statement.value) for key, statement in self.top_env.items()}
+        env.update({key: text(statement.value) for key, statement in info.env.items()})
+
+        reads = [self._glob(string, text(string)) for string in info.reads]
+        owns = [self._glob(string, text(string)) for string in info.owns]
+        for string, glob in zip(info.reads, reads, strict=True):
+            if glob is not None:
+                self.read_sites.append(GlobSite(name, glob, string.span))
+        for string, glob in zip(info.owns, owns, strict=True):
+            if glob is not None:
+                self.own_sites.append(GlobSite(name, glob, string.span))
+        cwd = self._cwd(info.cwd, text(info.cwd.path)) if info.cwd is not None else "."
+        commands = tuple(text(string) for string in info.runs)
+
+        if not info.runs:
+            self.error(
+                Diagnostic(
+                    Codes.NO_RUN,
+                    f"step `{name}` has no `run` command",
+                    self.source,
+                    decl.name.span,
+                    help='add `run "..."`; a step without commands only groups its dependencies',
+                )
+            )
+
+        pool = None
+        if info.pool is not None:
+            pool = info.pool.name.text
+            if pool not in self.pools:
+                self.error(
+                    Diagnostic(
+                        Codes.UNDEFINED_POOL,
+                        f"undefined pool `{pool}`",
+                        self.source,
+                        info.pool.name.span,
+                        help=did_you_mean(pool, self.pools, f"define it with `pool {pool} = 1`"),
+                    )
+                )
+            self.used_pools.add(pool)
+
+        position = self.source.position(decl.span.start)
+        return PlanStep(
+            name=name,
+            kind=decl.kind,
+            index=index,
+            commands=commands,
+            after=tuple(edge.target for edge in edges if edge.step == name),
+            desc=text(info.desc.value) if info.desc is not None else "",
+            env=tuple(env.items()),
+            cwd=cwd,
+            reads=tuple(glob.text for glob in reads if glob is not None),
+            owns=tuple(glob.text for glob in owns if glob is not None),
+            timeout=self._timeout(info.timeout),
+            retries=self._retries(info.retries),
+            pool=pool,
+            location=f"{self.source.name}:{position.line}:{position.column}",
+        )
+
+    def _glob(self, string: s.String, value: str) -> Glob | None:
+        try:
+            return parse_glob(value)
+        except GlobError as problem:
+            self.error(self._path_problem(string, value, problem))
+            return None
+
+    def _cwd(self, statement: s.Cwd, value: str) -> str:
+        try:
+            return normalize_path(value)
+        except GlobError as problem:
+            self.error(self._path_problem(statement.path, value, problem))
+            return "."
+
+    def _path_problem(self, string: s.String, value: str, problem: GlobError) -> Diagnostic:
+        code = Codes.INVALID_GLOB
+        if isinstance(problem, AbsolutePath):
+            code = Codes.ABSOLUTE_PATH
+        elif isinstance(problem, PathEscape):
+            code = Codes.PATH_OUTSIDE_ROOT
+        span = string.span
+        raw = self.source.text[span.start : span.end]
+        # Point at the offending character when the literal is written plainly.
+        if not string.long and raw[1:-1] == value and problem.offset < len(value):
+            start = span.start + 1 + problem.offset
+            span = Span(start, start + 1)
+        return Diagnostic(code, problem.message, self.source, span, help=problem.help)
+
+    def _timeout(self, statement: s.Timeout | None) -> float | None:
+        if statement is None:
+            return None
+        seconds = statement.duration.seconds
+        if seconds <= 0 or seconds > MAX_TIMEOUT or not math.isfinite(seconds):
+            self.error(
+                Diagnostic(
+                    Codes.INVALID_TIMEOUT,
+                    f"timeout `{statement.duration.text}` is out of range",
+                    self.source,
+                    statement.duration.span,
+                    help="a timeout is more than 0 and at most 168h (7 days)",
+                )
+            )
+            return None
+        return seconds
+
+    def _retries(self, statement: s.Retries | None) -> int:
+        if statement is None:
+            return 0
+        count = statement.count.value
+        if count > MAX_RETRIES:
+            self.error(
+                Diagnostic(
+                    Codes.INVALID_RETRIES,
+                    f"`retries {count}` is more than the limit of {MAX_RETRIES}",
+                    self.source,
+                    statement.count.span,
+                    help="a flaky step rarely needs more than 3 retries",
+                )
+            )
+            return MAX_RETRIES
+        return count
+
+    # Warnings and files.
+
+    def _warn_unused(self, lets: list[s.Let], statements: tuple[s.TopStatement, ...]) -> None:
+        for name, let in self.variables.definitions.items():
+            if name not in self.variables.used:
+                self.error(
+                    Diagnostic(
+                        Codes.UNUSED_VARIABLE,
+                        f"variable `{name}` is never used",
+                        self.source,
+                        let.name.span,
+                        help="remove it, or use it as `{{" + name + "}}`",
+                    )
+                )
+        for name, pool in self.pools.items():
+            if name not in self.used_pools:
+                self.error(
+                    Diagnostic(
+                        Codes.UNUSED_POOL,
+                        f"pool `{name}` is never used",
+                        self.source,
+                        pool.name.span,
+                        help=f"remove it, or add `pool {name}` to the steps it should limit",
+                    )
+                )
+
+    def _check_files(self, steps: list[PlanStep]) -> list[Diagnostic]:
+        names = {name: info.decl.name.span for name, info in self.steps.items()}
+        return check_files(self.source, steps, names, self.read_sites, self.own_sites)

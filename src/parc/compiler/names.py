@@ -1,0 +1,168 @@
+"""Variables and interpolation: `let`, `{{name}}`, `{{step}}` and overrides.
+
+A variable's value is a template: text with `{{step}}` left open, because
+`{{step}}` means the step that finally uses the string. Templates are
+expanded where a step uses them, so `let out = "build/{{step}}"` gives each
+step its own directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from parc.diagnostics import Codes, Diagnostic, Label
+from parc.grammar import syntax as s
+from parc.source import Source
+
+STEP_VARIABLE = "step"
+"""The variable that every string can use for the name of its step."""
+
+
+@attrs.frozen
+class StepName:
+    """The place in a template where `{{step}}` goes."""
+
+
+TemplatePart = str | StepName
+Template = tuple[TemplatePart, ...]
+
+
+def expand(template: Template, step: str) -> str:
+    """Return the template's text for the step named `step`."""
+    return "".join(step if isinstance(part, StepName) else part for part in template)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """Return the closest candidate to a misspelled name, if one is close enough."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str], fallback: str) -> str:
+    found = suggest(name, candidates)
+    return f"did you mean `{found}`?" if found is not None else fallback
+
+
+class Variables:
+    """The `let` variables of a document, resolved in order, with overrides applied.
+
+    Problems go to `diagnostics`; a variable with a problem still gets a value,
+    so later checks can go on.
+    """
+
+    def __init__(self, source: Source, lets: list[s.Let], overrides: Mapping[str, str]) -> None:
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+        self.values: dict[str, Template] = {}
+        self.definitions: dict[str, s.Let] = {}
+        self.used: set[str] = set(overrides)
+        all_lets = {let.name.text: let for let in reversed(lets)}
+
+        for let in lets:
+            name = let.name.text
+            if name == STEP_VARIABLE:
+                self.diagnostics.append(
+                    Diagnostic(
+                        Codes.RESERVED_NAME,
+                        "`step` is reserved for the name of the current step",
+                        source,
+                        let.name.span,
+                        help="choose another name for this variable",
+                    )
+                )
+                continue
+            first = self.definitions.get(name)
+            if first is not None:
+                self.diagnostics.append(
+                    Diagnostic(
+                        Codes.DUPLICATE_VARIABLE,
+                        f"variable `{name}` is defined twice",
+                        source,
+                        let.name.span,
+                        primary_label="defined again here",
+                        labels=(Label(source, first.name.span, "first defined here"),),
+                        help="remove one definition, or rename one of the variables",
+                    )
+                )
+                continue
+            if name in overrides:
+                self.values[name] = (overrides[name],)
+            else:
+                self.values[name] = self.template(let.value, later=all_lets)
+            self.definitions[name] = let
+
+        for name in sorted(overrides):
+            if name not in self.definitions:
+                self.diagnostics.append(
+                    Diagnostic(
+                        Codes.UNKNOWN_OVERRIDE,
+                        f"`{name}={overrides[name]}` overrides `{name}`, which no `let` defines",
+                        help=did_you_mean(
+                            name,
+                            self.definitions,
+                            "overrides set variables that the spec defines with `let`",
+                        ),
+                    )
+                )
+
+    def template(self, string: s.String, later: Mapping[str, s.Let] | None = None) -> Template:
+        """Resolve a string's interpolations to a template.
+
+        `later` holds the variables that are defined further down; while a
+        `let` is resolved, only the variables above it are visible.
+        """
+        parts: list[TemplatePart] = []
+        for part in string.parts:
+            if isinstance(part, s.Text):
+                parts.append(part.value)
+                continue
+            name = part.name
+            if name == STEP_VARIABLE:
+                parts.append(StepName())
+                continue
+            value = self.values.get(name)
+            if value is not None:
+                self.used.add(name)
+                parts.extend(value)
+                continue
+            self.diagnostics.append(self._undefined(part, later))
+        return _merge(parts)
+
+    def _undefined(self, part: s.Interpolation, later: Mapping[str, s.Let] | None) -> Diagnostic:
+        name = part.name
+        if later is not None and name in later and name not in self.definitions:
+            let = later[name]
+            line = self.source.position(let.span.start).line
+            return Diagnostic(
+                Codes.UNDEFINED_VARIABLE,
+                f"variable `{name}` is used before its definition on line {line}",
+                self.source,
+                part.span,
+                labels=(Label(self.source, let.name.span, "defined here"),),
+                help=f"move `let {name}` above this line",
+            )
+        candidates = [*self.values, STEP_VARIABLE]
+        return Diagnostic(
+            Codes.UNDEFINED_VARIABLE,
+            f"undefined variable `{name}`",
+            self.source,
+            part.span,
+            help=did_you_mean(
+                name,
+                candidates,
+                f'define it with `let {name} = "..."`, or write `{{{{{{{{` for a literal `{{{{`',
+            ),
+        )
+
+
+def _merge(parts: list[TemplatePart]) -> Template:
+    merged: list[TemplatePart] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] = merged[-1] + part
+        elif part != "":
+            merged.append(part)
+    return tuple(merged)

@@ -1,0 +1,536 @@
+"""Globs: parsing, matching, and the exact overlap test.
+
+One definition serves the compiler (which decides whether two globs can match
+the same path) and the runtime (which matches the files on disk), so the two
+can never disagree.
+
+Paths are relative, use `/`, and consist of one or more segments; a segment is
+a non-empty name other than `.` and `..`. In a glob:
+
+- `*` matches any run of characters within one segment, the empty run included;
+- `?` matches one character other than `/`;
+- `[abc]`, `[a-z]` and `[!abc]` match one character from (or not from) a set;
+  a `]` right after `[` or `[!` is a member, and so is a `-` at either end;
+- `**` as a whole segment matches zero or more segments, so `a/**` matches
+  `a` and everything below it, and `a/**/b` matches `a/b`;
+- every other character, `\\` included, matches itself.
+
+`*` and `?` also match a leading `.`: parc has no hidden files.
+
+The overlap test intersects the globs' automata, together with an automaton
+for valid paths, by breadth-first search, so it is exact and the example it
+returns is a shortest path that both globs match.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections import deque
+from collections.abc import Sequence
+from functools import cached_property
+
+import attrs
+
+MAX_CODEPOINT = 0x10FFFF
+SLASH = ord("/")
+DOT = ord(".")
+
+Interval = tuple[int, int]
+
+
+@attrs.frozen
+class CharSet:
+    """A set of characters as sorted, disjoint, non-adjacent closed intervals of code points."""
+
+    intervals: tuple[Interval, ...]
+
+    @classmethod
+    def of(cls, *chars: str) -> CharSet:
+        return cls.from_intervals([(ord(char), ord(char)) for char in chars])
+
+    @classmethod
+    def from_intervals(cls, intervals: Sequence[Interval]) -> CharSet:
+        merged: list[Interval] = []
+        for low, high in sorted(intervals):
+            if merged and low <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+            else:
+                merged.append((low, high))
+        return cls(tuple(merged))
+
+    def __and__(self, other: CharSet) -> CharSet:
+        result: list[Interval] = []
+        i = j = 0
+        while i < len(self.intervals) and j < len(other.intervals):
+            low = max(self.intervals[i][0], other.intervals[j][0])
+            high = min(self.intervals[i][1], other.intervals[j][1])
+            if low <= high:
+                result.append((low, high))
+            if self.intervals[i][1] < other.intervals[j][1]:
+                i += 1
+            else:
+                j += 1
+        return CharSet(tuple(result))
+
+    def __sub__(self, other: CharSet) -> CharSet:
+        return self & other.complement()
+
+    def complement(self) -> CharSet:
+        result: list[Interval] = []
+        next_low = 1
+        for low, high in self.intervals:
+            if low > next_low:
+                result.append((next_low, low - 1))
+            next_low = high + 1
+        if next_low <= MAX_CODEPOINT:
+            result.append((next_low, MAX_CODEPOINT))
+        return CharSet(tuple(result))
+
+    def __bool__(self) -> bool:
+        return bool(self.intervals)
+
+    def __contains__(self, char: str) -> bool:
+        code = ord(char)
+        return any(low <= code <= high for low, high in self.intervals)
+
+    def example(self) -> str:
+        """Return a readable member: a lower-case letter, a digit or `_` if there is one."""
+        for preferred in _PREFERRED:
+            found = self & preferred
+            if found:
+                return chr(found.intervals[0][0])
+        return chr(self.intervals[0][0])
+
+    def to_regex(self) -> str:
+        if len(self.intervals) == 1 and self.intervals[0][0] == self.intervals[0][1]:
+            return re.escape(chr(self.intervals[0][0]))
+        parts = []
+        for low, high in self.intervals:
+            if low == high:
+                parts.append(_regex_char(low))
+            else:
+                parts.append(f"{_regex_char(low)}-{_regex_char(high)}")
+        return "[" + "".join(parts) + "]"
+
+
+def _regex_char(code: int) -> str:
+    return f"\\U{code:08x}"
+
+
+ALL = CharSet(((1, MAX_CODEPOINT),))
+"""Every character that may appear in a path (NUL never does)."""
+
+NAME_CHARS = ALL - CharSet.of("/")
+"""Every character that may appear in a path segment."""
+
+_PREFERRED = (
+    CharSet((((ord("a"), ord("z"))),)),
+    CharSet((((ord("0"), ord("9"))),)),
+    CharSet.of("_", "-"),
+    CharSet((((ord("A"), ord("Z"))),)),
+)
+
+
+class GlobError(ValueError):
+    """An invalid glob. `offset` is the index of the offending character in the text."""
+
+    def __init__(self, message: str, offset: int, help: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.help = help
+
+
+class PathEscape(GlobError):
+    """A glob whose `..` segments leave the root."""
+
+
+class AbsolutePath(GlobError):
+    """A glob that starts with `/`."""
+
+
+class TokenKind(enum.Enum):
+    CHAR = "char"  # one character from a set: a literal, `?` or a class
+    STAR = "star"  # `*`
+
+
+@attrs.frozen
+class Token:
+    kind: TokenKind
+    chars: CharSet
+
+
+Segment = tuple[Token, ...] | None
+"""The tokens of one glob segment, or None for `**`."""
+
+
+@attrs.frozen
+class Glob:
+    """A parsed, normalised glob.
+
+    `text` is the normalised form: `./` and empty segments removed, and each
+    `..` applied to the segment before it.
+    """
+
+    text: str
+    segments: tuple[Segment, ...]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The glob as a regular expression that matches `path + "/"`."""
+        parts = []
+        for segment in self.segments:
+            if segment is None:
+                parts.append("(?:[^/]+/)*")
+                continue
+            for token in segment:
+                if token.kind is TokenKind.STAR:
+                    parts.append("[^/]*")
+                else:
+                    parts.append(token.chars.to_regex())
+            parts.append("/")
+        return re.compile("".join(parts), re.DOTALL)
+
+    def match(self, path: str) -> bool:
+        """Tell whether the normalised relative `path` matches."""
+        return self.regex.fullmatch(path + "/") is not None
+
+    @property
+    def is_literal(self) -> bool:
+        """Whether the glob matches exactly one path."""
+        return all(_literal_text(segment) is not None for segment in self.segments)
+
+    @cached_property
+    def literal_prefix(self) -> tuple[str, ...]:
+        """The leading segments that are plain names, without any wildcard."""
+        prefix = []
+        for segment in self.segments:
+            text = _literal_text(segment)
+            if text is None:
+                break
+            prefix.append(text)
+        return tuple(prefix)
+
+    @property
+    def has_recursive(self) -> bool:
+        return any(segment is None for segment in self.segments)
+
+    def segment_patterns(self) -> list[re.Pattern[str] | None]:
+        """Return one regex per segment (None for `**`), for walking directories."""
+        patterns: list[re.Pattern[str] | None] = []
+        for segment in self.segments:
+            if segment is None:
+                patterns.append(None)
+                continue
+            body = "".join(
+                "[^/]*" if token.kind is TokenKind.STAR else token.chars.to_regex()
+                for token in segment
+            )
+            patterns.append(re.compile(body, re.DOTALL))
+        return patterns
+
+    @cached_property
+    def automaton(self) -> _Automaton:
+        return _compile(self)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _literal_text(segment: Segment) -> str | None:
+    if segment is None:
+        return None
+    chars = []
+    for token in segment:
+        if token.kind is TokenKind.STAR:
+            return None
+        intervals = token.chars.intervals
+        if len(intervals) != 1 or intervals[0][0] != intervals[0][1]:
+            return None
+        chars.append(chr(intervals[0][0]))
+    return "".join(chars)
+
+
+def parse_glob(text: str) -> Glob:
+    """Parse and normalise a glob.
+
+    Raises:
+        GlobError: the glob is empty, has an unclosed or empty `[`, or a `**`
+            that is not a whole segment.
+        AbsolutePath: the glob starts with `/`.
+        PathEscape: a `..` segment leaves the root.
+    """
+    if not text:
+        raise GlobError("empty glob", 0, "write a path relative to the spec's directory")
+    if text.startswith("/"):
+        raise AbsolutePath(
+            f"absolute path `{text}`",
+            0,
+            "paths are relative to the directory of the spec file; remove the leading `/`",
+        )
+
+    segments: list[Segment] = []
+    texts: list[str] = []
+    offset = 0
+    for raw in text.split("/"):
+        start = offset
+        offset += len(raw) + 1
+        if raw in ("", "."):
+            continue
+        if raw == "..":
+            if not texts or segments[-1] is None:
+                raise PathEscape(
+                    f"`{text}` leaves the project root",
+                    start,
+                    "paths must stay inside the directory of the spec file",
+                )
+            segments.pop()
+            texts.pop()
+            continue
+        if raw == "**":
+            if segments and segments[-1] is None:
+                continue  # `**/**` matches what `**` matches
+            segments.append(None)
+            texts.append(raw)
+            continue
+        segments.append(_parse_segment(raw, start))
+        texts.append(raw)
+
+    if not segments:
+        raise GlobError(
+            f"`{text}` names the project root itself, not a file",
+            0,
+            "name the files inside it, such as `**`",
+        )
+    return Glob("/".join(texts), tuple(segments))
+
+
+def _parse_segment(raw: str, start: int) -> tuple[Token, ...]:
+    tokens: list[Token] = []
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if char == "*":
+            if index + 1 < len(raw) and raw[index + 1] == "*":
+                raise GlobError(
+                    "`**` must be a whole path segment",
+                    start + index,
+                    "use `*` within a name, or `/**/` for any number of directories",
+                )
+            if not tokens or tokens[-1].kind is not TokenKind.STAR:
+                tokens.append(Token(TokenKind.STAR, NAME_CHARS))
+            index += 1
+        elif char == "?":
+            tokens.append(Token(TokenKind.CHAR, NAME_CHARS))
+            index += 1
+        elif char == "[":
+            chars, index = _parse_class(raw, index, start)
+            tokens.append(Token(TokenKind.CHAR, chars))
+        else:
+            tokens.append(Token(TokenKind.CHAR, CharSet.of(char)))
+            index += 1
+    return tuple(tokens)
+
+
+def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
+    """Parse the class that opens at `raw[index]`; return it and the index after `]`."""
+    opening = index
+    index += 1
+    negated = index < len(raw) and raw[index] == "!"
+    if negated:
+        index += 1
+    members: list[Interval] = []
+    first = True
+    while True:
+        if index >= len(raw):
+            raise GlobError(
+                "unclosed `[` in glob",
+                start + opening,
+                "close the class with `]`, or write `[[]` for a literal `[`",
+            )
+        char = raw[index]
+        if char == "]" and not first:
+            index += 1
+            break
+        first = False
+        if index + 2 < len(raw) and raw[index + 1] == "-" and raw[index + 2] != "]":
+            low, high = ord(char), ord(raw[index + 2])
+            if low > high:
+                raise GlobError(
+                    f"invalid range `{char}-{raw[index + 2]}` in glob",
+                    start + index,
+                    f"write the lower bound first: `{raw[index + 2]}-{char}`",
+                )
+            members.append((low, high))
+            index += 3
+        else:
+            members.append((ord(char), ord(char)))
+            index += 1
+
+    chars = CharSet.from_intervals(members)
+    chars = NAME_CHARS - chars if negated else chars & NAME_CHARS
+    if not chars:
+        raise GlobError(
+            "character class matches no character",
+            start + opening,
+            "a class cannot match `/`; list at least one other character",
+        )
+    return chars, index
+
+
+# The automata.
+#
+# A glob is compiled to a nondeterministic automaton over `path + "/"`: each
+# ordinary segment consumes its characters and then a `/`, and `**` loops over
+# whole `name/` runs. Appending the `/` makes every segment end the same way,
+# so `**` needs no special case for the first or last position.
+
+
+@attrs.frozen
+class _Automaton:
+    edges: tuple[tuple[tuple[CharSet, int], ...], ...]
+    closures: tuple[frozenset[int], ...]
+    accepting: int
+
+
+def _compile(glob: Glob) -> _Automaton:
+    edges: list[list[tuple[CharSet, int]]] = [[]]
+    epsilon: list[list[int]] = [[]]
+
+    def new_state() -> int:
+        edges.append([])
+        epsilon.append([])
+        return len(edges) - 1
+
+    slash = CharSet.of("/")
+    current = 0
+    for segment in glob.segments:
+        if segment is None:
+            inside = new_state()
+            after = new_state()
+            edges[current].append((NAME_CHARS, inside))
+            edges[inside].append((NAME_CHARS, inside))
+            edges[inside].append((slash, current))
+            epsilon[current].append(after)
+            current = after
+            continue
+        for token in segment:
+            if token.kind is TokenKind.STAR:
+                edges[current].append((token.chars, current))
+            else:
+                target = new_state()
+                edges[current].append((token.chars, target))
+                current = target
+        target = new_state()
+        edges[current].append((slash, target))
+        current = target
+
+    closures = []
+    for state in range(len(edges)):
+        seen = {state}
+        stack = [state]
+        while stack:
+            for nxt in epsilon[stack.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        closures.append(frozenset(seen))
+    return _Automaton(tuple(tuple(e) for e in edges), tuple(closures), current)
+
+
+# The automaton of valid paths: segments that are non-empty and neither `.` nor `..`.
+_V_INITIAL, _V_START, _V_DOT, _V_DOTDOT, _V_NAME = range(5)
+_DOT_SET = CharSet.of(".")
+_SLASH_SET = CharSet.of("/")
+_OTHER_SET = NAME_CHARS - _DOT_SET
+
+
+def _valid_path_edges(state: int) -> list[tuple[CharSet, int]]:
+    if state in (_V_INITIAL, _V_START):
+        return [(_DOT_SET, _V_DOT), (_OTHER_SET, _V_NAME)]
+    if state == _V_DOT:
+        return [(_DOT_SET, _V_DOTDOT), (_OTHER_SET, _V_NAME)]
+    if state == _V_DOTDOT:
+        return [(NAME_CHARS, _V_NAME)]
+    return [(NAME_CHARS, _V_NAME), (_SLASH_SET, _V_START)]
+
+
+def overlap(first: Glob, second: Glob) -> str | None:
+    """Return a shortest path that both globs match, or None if there is none."""
+    a = first.automaton
+    b = second.automaton
+    start = (0, 0, _V_INITIAL)
+    parents: dict[tuple[int, int, int], tuple[tuple[int, int, int], str] | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        state_a, state_b, state_v = state
+        if (
+            state_v == _V_START
+            and a.accepting in a.closures[state_a]
+            and b.accepting in b.closures[state_b]
+        ):
+            return _example(parents, state)
+        for chars_v, next_v in _valid_path_edges(state_v):
+            for from_a in a.closures[state_a]:
+                for chars_a, next_a in a.edges[from_a]:
+                    shared = chars_a & chars_v
+                    if not shared:
+                        continue
+                    for from_b in b.closures[state_b]:
+                        for chars_b, next_b in b.edges[from_b]:
+                            both = shared & chars_b
+                            if not both:
+                                continue
+                            nxt = (next_a, next_b, next_v)
+                            if nxt not in parents:
+                                parents[nxt] = (state, both.example())
+                                queue.append(nxt)
+    return None
+
+
+def _example(
+    parents: dict[tuple[int, int, int], tuple[tuple[int, int, int], str] | None],
+    state: tuple[int, int, int],
+) -> str:
+    chars = []
+    step = parents[state]
+    while step is not None:
+        previous, char = step
+        chars.append(char)
+        step = parents[previous]
+    path = "".join(reversed(chars))
+    return path[:-1]  # drop the `/` that ends every segment
+
+
+def normalize_path(text: str) -> str:
+    """Normalise a relative path the way globs are normalised.
+
+    Raises:
+        AbsolutePath, PathEscape: as `parse_glob`.
+    """
+    if text.startswith("/"):
+        raise AbsolutePath(
+            f"absolute path `{text}`",
+            0,
+            "paths are relative to the directory of the spec file; remove the leading `/`",
+        )
+    parts: list[str] = []
+    offset = 0
+    for raw in text.split("/"):
+        start = offset
+        offset += len(raw) + 1
+        if raw in ("", "."):
+            continue
+        if raw == "..":
+            if not parts:
+                raise PathEscape(
+                    f"`{text}` leaves the project root",
+                    start,
+                    "paths must stay inside the directory of the spec file",
+                )
+            parts.pop()
+            continue
+        parts.append(raw)
+    return "/".join(parts) if parts else "."

@@ -1,0 +1,150 @@
+"""The Lark transformer from parse trees to syntax nodes.
+
+Design note: this pass only builds nodes. Method names match grammar rules one
+to one, and upper-case methods handle terminals. The only problems it records
+are lexical ones inside strings (a bad escape, a bad `{{`); every other check
+is the compiler's, which works on typed nodes. Nothing here raises, because Lark would wrap the
+exception in a VisitError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lark import Token, Transformer, v_args
+from lark.tree import Meta
+
+from parc.diagnostics import Diagnostic
+from parc.grammar import syntax as s
+from parc.grammar.strings import decode_string
+from parc.source import Source, Span
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _span(meta: Meta) -> Span:
+    if getattr(meta, "empty", True):
+        return Span(0, 0)
+    return Span(meta.start_pos, meta.end_pos)
+
+
+def _token_span(token: Token) -> Span:
+    start = token.start_pos if token.start_pos is not None else 0
+    end = token.end_pos if token.end_pos is not None else start
+    return Span(start, end)
+
+
+def parse_duration(text: str) -> float:
+    """Return the number of seconds in a duration literal such as `1.5h`."""
+    for unit in ("ms", "s", "m", "h"):
+        if text.endswith(unit):
+            number = text[: -len(unit)]
+            if number.replace(".", "", 1).isdigit():
+                return float(number) * _DURATION_UNITS[unit]
+    raise ValueError(f"invalid duration {text!r}")
+
+
+@v_args(inline=True, meta=True)
+class ToSyntax(Transformer[Token, s.Document]):
+    """Build a `Document` and collect the lexical problems found on the way."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__(visit_tokens=True)
+        self.source = source
+        self.problems: list[Diagnostic] = []
+
+    # Terminals.
+
+    @v_args(inline=False, meta=False)
+    def NAME(self, token: Token) -> s.Name:
+        return s.Name(str(token), _token_span(token))
+
+    @v_args(inline=False, meta=False)
+    def INT(self, token: Token) -> s.Integer:
+        return s.Integer(int(token), _token_span(token))
+
+    @v_args(inline=False, meta=False)
+    def DURATION(self, token: Token) -> s.Duration:
+        return s.Duration(str(token), parse_duration(str(token)), _token_span(token))
+
+    def string(self, meta: Meta, token: Token) -> s.String:
+        value, problems = decode_string(str(token), _token_span(token).start)
+        for problem in problems:
+            self.problems.append(
+                Diagnostic(
+                    problem.code, problem.message, self.source, problem.span, help=problem.help
+                )
+            )
+        return value
+
+    def name_list(self, meta: Meta, *names: s.Name) -> tuple[s.Name, ...]:
+        return names
+
+    def string_list(self, meta: Meta, *strings: s.String) -> tuple[s.String, ...]:
+        return strings
+
+    # Top-level statements.
+
+    def start(self, meta: Meta, *statements: s.TopStatement) -> s.Document:
+        return s.Document(self.source, statements)
+
+    def let(self, meta: Meta, name: s.Name, value: s.String) -> s.Let:
+        return s.Let(name, value, _span(meta))
+
+    def env(self, meta: Meta, name: s.Name, value: s.String) -> s.Env:
+        return s.Env(name, value, _span(meta))
+
+    step_env = env
+
+    def pool(self, meta: Meta, name: s.Name, size: s.Integer) -> s.PoolDef:
+        return s.PoolDef(name, size, _span(meta))
+
+    def default(self, meta: Meta, names: tuple[s.Name, ...]) -> s.Default:
+        return s.Default(names, _span(meta))
+
+    def track(self, meta: Meta, *children: Any) -> s.Step:
+        return self._step("track", meta, children)
+
+    def integrate(self, meta: Meta, *children: Any) -> s.Step:
+        return self._step("integrate", meta, children)
+
+    def _step(self, kind: s.StepKind, meta: Meta, children: tuple[Any, ...]) -> s.Step:
+        name = children[0]
+        header_after = children[1] if len(children) == 3 else None
+        body = children[-1]
+        return s.Step(kind, name, header_after, body, _span(meta))
+
+    def header_after(self, meta: Meta, names: tuple[s.Name, ...]) -> s.After:
+        return s.After(names, _span(meta))
+
+    def body(self, meta: Meta, *statements: s.BodyStatement) -> tuple[s.BodyStatement, ...]:
+        return statements
+
+    # Body statements.
+
+    def desc(self, meta: Meta, value: s.String) -> s.Desc:
+        return s.Desc(value, _span(meta))
+
+    def after(self, meta: Meta, names: tuple[s.Name, ...]) -> s.After:
+        return s.After(names, _span(meta))
+
+    def reads(self, meta: Meta, globs: tuple[s.String, ...]) -> s.Reads:
+        return s.Reads(globs, _span(meta))
+
+    def owns(self, meta: Meta, globs: tuple[s.String, ...]) -> s.Owns:
+        return s.Owns(globs, _span(meta))
+
+    def run(self, meta: Meta, command: s.String) -> s.Run:
+        return s.Run(command, _span(meta))
+
+    def cwd(self, meta: Meta, path: s.String) -> s.Cwd:
+        return s.Cwd(path, _span(meta))
+
+    def timeout(self, meta: Meta, duration: s.Duration) -> s.Timeout:
+        return s.Timeout(duration, _span(meta))
+
+    def retries(self, meta: Meta, count: s.Integer) -> s.Retries:
+        return s.Retries(count, _span(meta))
+
+    def step_pool(self, meta: Meta, name: s.Name) -> s.PoolRef:
+        return s.PoolRef(name, _span(meta))

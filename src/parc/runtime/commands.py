@@ -1,0 +1,142 @@
+"""Command runners: how the executor runs one command of a step.
+
+`ProcessRunner` runs real commands in process groups. The executor only needs
+the `CommandRunner` protocol, so tests can drive it with fake commands under
+trio's MockClock.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+from pathlib import Path
+from typing import Protocol
+
+import trio
+
+from parc.plan import PlanStep
+from parc.runtime.logs import StepLog
+from parc.runtime.process import (
+    LEFTOVER_GRACE,
+    ExitStatus,
+    GroupProcess,
+    end_leftovers,
+    spawn,
+    terminate_group,
+)
+
+# Exit codes with which POSIX shells report that they could not run a
+# command: not found, and found but not executable.
+SHELL_NOT_FOUND = 127
+SHELL_NOT_EXECUTABLE = 126
+
+
+class CommandRunner(Protocol):
+    async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
+        """Run one command to its end and return how it ended.
+
+        Cancellation ends the command (for processes: SIGTERM to the group,
+        SIGKILL after the grace period) before the Cancelled propagates.
+        """
+        ...
+
+    def signal_all(self, signum: int) -> None:
+        """Send `signum` to every command that is running."""
+        ...
+
+
+class ProcessRunner:
+    """Runs commands through `/bin/sh -c` in their own process groups.
+
+    `base_env` is the environment every command inherits; each step's `env`
+    and `PARC_STEP` are added to it. `grace` is the time between SIGTERM and
+    SIGKILL.
+    """
+
+    def __init__(self, root: Path, base_env: dict[str, str], grace: float) -> None:
+        self.root = root
+        self.base_env = base_env
+        self.grace = grace
+        self.running: set[GroupProcess] = set()
+
+    def environment(self, step: PlanStep) -> dict[str, str]:
+        env = dict(self.base_env)
+        env.update(step.env)
+        env["PARC_STEP"] = step.name
+        return env
+
+    def signal_all(self, signum: int) -> None:
+        for process in list(self.running):
+            process.signal_group(signum)
+
+    async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
+        cwd = str(self.root / step.cwd)
+        if not os.path.isdir(cwd):
+            return ExitStatus(None, f"directory `{step.cwd}` does not exist")
+        process, error = spawn(command, cwd, self.environment(step))
+        if process is None:
+            return ExitStatus(None, error)
+
+        self.running.add(process)
+        pipe_closed = trio.Event()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_pump, process.output_fd, log, pipe_closed)
+                try:
+                    await process.wait_exit()
+                except trio.Cancelled:
+                    # Timeout or teardown: end the whole group before giving up.
+                    with trio.CancelScope(shield=True):
+                        await terminate_group(process, signal.SIGTERM, self.grace)
+                        await end_leftovers(process, pipe_closed, min(self.grace, LEFTOVER_GRACE))
+                        await _finish_pump(nursery, pipe_closed)
+                    raise
+                await end_leftovers(process, pipe_closed, min(self.grace, LEFTOVER_GRACE))
+                await _finish_pump(nursery, pipe_closed)
+        finally:
+            with trio.CancelScope(shield=True):
+                if not process.exited:
+                    process.signal_group(signal.SIGKILL)
+                    await process.wait_exit()
+                returncode = process.reap()
+                self.running.discard(process)
+
+        if returncode == SHELL_NOT_FOUND:
+            return ExitStatus(returncode, "command not found")
+        if returncode == SHELL_NOT_EXECUTABLE:
+            return ExitStatus(returncode, "command not executable")
+        return ExitStatus(returncode)
+
+
+async def _finish_pump(nursery: trio.Nursery, pipe_closed: trio.Event) -> None:
+    """Stop reading output once nothing more can come.
+
+    A process that left the group (with `setsid`) may hold the pipe forever,
+    so reading stops after a short wait even without EOF.
+    """
+    with trio.move_on_after(0.2):
+        await pipe_closed.wait()
+    nursery.cancel_scope.cancel()
+
+
+async def _pump(fd: int, log: StepLog, pipe_closed: trio.Event) -> None:
+    """Copy everything from the output pipe to the step's log until EOF."""
+    stream = trio.lowlevel.FdStream(fd)
+    try:
+        while True:
+            try:
+                data = await stream.receive_some(65536)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                break
+            except OSError as error:  # pragma: no cover - a pipe read does not fail on Linux
+                if error.errno == errno.EINTR:
+                    continue
+                break
+            if not data:
+                break
+            log.write(data)
+    finally:
+        pipe_closed.set()
+        with trio.CancelScope(shield=True):
+            await stream.aclose()
