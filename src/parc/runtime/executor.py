@@ -15,6 +15,7 @@ import math
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 import trio
@@ -72,6 +73,21 @@ class BuildResult:
 LogFactory = Callable[[PlanStep], StepLog]
 
 
+class StepGate(Protocol):
+    """Decides whether a step needs to run, and learns how each step ended.
+
+    The incremental-build state implements it; without a gate every step runs.
+    """
+
+    async def check(self, step: PlanStep, dependencies_ran: bool) -> str | None:
+        """Return why the step is up to date and can be skipped, or None to run it."""
+        ...
+
+    async def record(self, result: StepResult) -> None:
+        """Learn how a step that was started ended."""
+        ...
+
+
 @attrs.define
 class Options:
     """How to run a plan.
@@ -86,6 +102,7 @@ class Options:
     grace: float = 5.0
     durations: Mapping[str, float] = attrs.Factory(dict)
     handle_signals: bool = True
+    gate: StepGate | None = None
 
 
 async def execute(
@@ -115,6 +132,7 @@ class _Executor:
         self.open_log = open_log or (lambda step: StepLog(None))
         self.scheduler = Scheduler(plan, options.jobs, options.keep_going, options.durations)
         self.results: dict[str, StepResult] = {}
+        self.ran: set[str] = set()
         self.interrupted_by: int | None = None
         self.killed = False
 
