@@ -174,6 +174,16 @@ class _Executor:
         self.reporter.step_finished(result, blocked)
 
     async def _run_step(self, step: PlanStep, send: trio.MemorySendChannel[StepResult]) -> None:
+        gate = self.options.gate
+        if gate is not None:
+            dependencies_ran = any(name in self.ran for name in step.after)
+            reason = await gate.check(step, dependencies_ran)
+            if reason is not None:
+                now = trio.current_time()
+                skipped = Verdict(Status.UP_TO_DATE, reason)
+                send.send_nowait(StepResult(step, skipped, 0, None, now, now))
+                return
+        self.ran.add(step.name)
         log = self.open_log(step)
         started = trio.current_time()
         total = step.retries + 1
@@ -193,6 +203,8 @@ class _Executor:
         finally:
             log.close()
         result = StepResult(step, verdict, attempt, status, started, trio.current_time(), log.path)
+        if gate is not None:
+            await gate.record(result)
         send.send_nowait(result)
 
     async def _attempt(self, step: PlanStep, log: StepLog) -> tuple[ExitStatus | None, Verdict]:
