@@ -8,6 +8,7 @@ import sys
 import click
 
 from parc.cli.common import load, select, split_arguments
+from parc.cli.complete import complete_arguments
 from parc.cli.errors import EXIT_OK
 from parc.plan import Plan
 from parc.render import use_color
@@ -26,7 +27,12 @@ def _jobs_default() -> int:
 
 
 @click.command(epilog=_EPILOG)
-@click.argument("arguments", nargs=-1, metavar="[TARGET ...] [NAME=VALUE ...]")
+@click.argument(
+    "arguments",
+    nargs=-1,
+    metavar="[TARGET ...] [NAME=VALUE ...]",
+    shell_complete=complete_arguments,
+)
 @click.option(
     "-B",
     "--force",

@@ -6,22 +6,54 @@ import click
 
 from parc.cli.build import build
 from parc.cli.check import check
+from parc.cli.common import SPEC_NAME, find_spec
+from parc.cli.complete import completion
+from parc.cli.errors import UserError
+from parc.cli.init import init
+from parc.cli.list import list_steps
 from parc.cli.plan import plan
+
+_EPILOG = """\b
+Examples:
+  parc init                 write a starter build.par here
+  parc build                run the default steps, in parallel
+  parc build -j 4 -k test   run `test` and what it needs, 4 at a time, past failures
+  parc plan                 show the levels and the critical path
+  parc check                check build.par without running anything
+
+Run `parc COMMAND --help` for the options of each command.
+"""
 
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Run `parc COMMAND --help` for the options of each command.",
+    epilog=_EPILOG,
+    invoke_without_command=True,
 )
 @click.version_option(package_name="parc", prog_name="parc")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """parc: run tracks of shell commands in parallel, checked before they start.
 
     A spec file, `build.par`, declares tracks (work streams), the files each
     reads and owns, and integration steps that combine them.
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    click.echo(ctx.get_help())
+    try:
+        find_spec(None)
+    except UserError:
+        click.echo(
+            f"\nThere is no {SPEC_NAME} here or in a parent directory. "
+            "To start, run `parc init` and then `parc build`.",
+            err=True,
+        )
 
 
 cli.add_command(build)
 cli.add_command(check)
+cli.add_command(completion)
+cli.add_command(init)
+cli.add_command(list_steps)
 cli.add_command(plan)

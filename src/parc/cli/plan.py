@@ -5,11 +5,17 @@ from __future__ import annotations
 import click
 
 from parc.cli.common import load, select, split_arguments
+from parc.cli.complete import complete_arguments
 from parc.cli.errors import EXIT_OK
 
 
 @click.command()
-@click.argument("arguments", nargs=-1, metavar="[TARGET ...] [NAME=VALUE ...]")
+@click.argument(
+    "arguments",
+    nargs=-1,
+    metavar="[TARGET ...] [NAME=VALUE ...]",
+    shell_complete=complete_arguments,
+)
 @click.option(
     "-f",
     "--file",
