@@ -1,9 +1,9 @@
 """A Pygments lexer for `.par` files, so `pygmentize -l par` and the code
 blocks of Sphinx and MkDocs highlight parc specs.
 
-Pygments finds `ParLexer` through the `pygments.lexers` entry point. This is
-the only module of parc that imports Pygments, which is therefore not a
-dependency of parc itself: whoever loads the lexer already has Pygments.
+Pygments finds `ParLexer` through the `pygments.lexers` entry point, so the
+lexer is only loaded where Pygments is installed. This is the only module of
+parc that imports Pygments, and Pygments is not a dependency of parc.
 
 Keywords are reserved everywhere, so they are matched without context.
 Outside `let`, `env` and `pool`, every other name names a step: in a `track`

@@ -2,9 +2,10 @@
 Lark grammar's own view of a spec.
 
 The cases in `editors/cases/*.par` are syntax tests in the format of
-vscode-tmgrammar-test: after a header line, a comment line made of `^` marks
-(or `<-` for the first columns) asserts the TextMate scopes of the characters
-above it in the last source line. The VS Code tests run them as they are. The
+vscode-tmgrammar-test. After a header line, each comment line of `^` marks
+(or `<-` for the first columns) asserts the TextMate scopes of the marked
+characters in the last source line above it. The VS Code tests run them as
+they are. The
 Vim and Pygments tests read the same assertions and translate each scope into
 the Vim syntax group and the Pygments token that stand for it, so all three
 editors are held to the same positions.
@@ -36,9 +37,10 @@ REPO = Path(__file__).resolve().parents[2]
 EDITORS = REPO / "editors"
 CASES = sorted((EDITORS / "cases").glob("*.par"))
 
-# Every `.par` file of the repository outside the cases: valid specs that must
-# highlight without a single error mark.
-SPECS = sorted(path for path in (REPO / "specs").rglob("*.par"))
+# The valid specs of the repository, which must highlight without an error mark:
+# parc's own specs and the example shown in the editor docs.
+EXAMPLE = EDITORS / "example.par"
+SPECS = [*sorted((REPO / "specs").rglob("*.par")), EXAMPLE]
 
 _HEADER = re.compile(r'^(\S+)\s+SYNTAX\s+TEST\s+"([^"]+)"(?:\s+"([^"]+)")?\s*$')
 _UP_ARROWS = re.compile(r"^\s*((?:\^+\s*)+)((?:\s*\w[-\w.]*)*)(?:\s*-)?((?:\s*\w[-\w.]*)*)\s*$")

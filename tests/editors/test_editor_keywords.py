@@ -1,9 +1,9 @@
 """One set of keywords: the Lark grammar, `KEYWORDS`, the TextMate grammar, the
 Vim syntax file and the Pygments lexer must all agree.
 
-Each editor is asked what it highlights as a keyword, for every word that
-appears in any of their files: a keyword added to one of them alone is among
-the words tried, and so is a keyword added to the grammar alone.
+Each editor is tested on every word that appears in any of these files, to
+see which words it highlights as keywords. So a keyword added to one file
+alone is among the words tried.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_lark_grammar_matches_keyword_set() -> None:
 def test_textmate_test_reads_lark_keywords_alike() -> None:
     # The VS Code tests cannot run Python, so they read the keywords from
     # par.lark as its quoted literals spelled like a name, outside `//`
-    # comments. That reading must give what Lark itself says.
+    # comments. That reading must give the same set as Lark itself.
     code = re.sub(r"//.*$", "", LARK_GRAMMAR.read_text(encoding="utf-8"), flags=re.MULTILINE)
     literals = re.findall(r'"((?:[^"\\\n]|\\.)*)"', code)
 

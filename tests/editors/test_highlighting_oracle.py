@@ -3,8 +3,8 @@
 Hypothesis writes specs that parc parses without error: keywords, names that
 contain keywords, strings with escapes and interpolation, `\"\"\"` strings,
 comments, durations and lists that go on after a comma. Lark's lexer, built
-from parc's grammar, says what each token is, and so what every character
-must be highlighted as.
+from parc's grammar, gives the type of each token, and that type fixes how
+every character of the token must be highlighted.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import attrs
 from highlighting import lark_tokens, line_starts
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lark import Token
 from pygments.token import (
     Comment,
     Keyword,
@@ -167,7 +168,7 @@ def specs(draw: st.DrawFn) -> str:
     return "\n".join(statements) + "\n"
 
 
-# What Lark says each character is
+# The highlighting that Lark's tokens require
 
 
 @attrs.frozen
@@ -209,22 +210,59 @@ def _string_character_kinds(raw: str, offset: int) -> list[str]:
     return kinds
 
 
+_Highlight = tuple[_TokenType, frozenset[str]]
+
+
+def _highlight(token: _TokenType, *vim_groups: str) -> _Highlight:
+    return token, frozenset(vim_groups)
+
+
+_KEYWORD = _highlight(Keyword, "parKeyword")
+_STEP_NAME = _highlight(Name.Function, "parStepName")
 _NAME_AFTER = {
-    "LET": (Name.Variable, "parVariable"),
-    "ENV": (Name.Variable.Global, "parEnvName"),
-    "POOL": (Name.Constant, "parPoolName"),
+    "LET": _highlight(Name.Variable, "parVariable"),
+    "ENV": _highlight(Name.Variable.Global, "parEnvName"),
+    "POOL": _highlight(Name.Constant, "parPoolName"),
 }
-_SIMPLE = {
-    "DURATION": (Number, frozenset({"parDuration"})),
-    "INT": (Number.Integer, frozenset({"parInteger"})),
-    "COMMENT": (Comment.Single, frozenset({"parComment", "parTodo"})),
-    "EQUAL": (Operator, frozenset({"parOperator"})),
-    "COMMA": (Punctuation, frozenset({"parDelimiter"})),
-    "LBRACE": (Punctuation, frozenset({"parDelimiter"})),
-    "RBRACE": (Punctuation, frozenset({"parDelimiter"})),
-    "_NL": (Whitespace, frozenset({""})),
-    "__IGNORE_1": (Whitespace, frozenset({""})),
+_STRING_TEXT = {
+    "STRING": _highlight(String.Double, "parString"),
+    "LONG_STRING": _highlight(String.Heredoc, "parLongString"),
 }
+_STRING_PARTS = {
+    "escape": _highlight(String.Escape, "parEscape"),
+    "interpolation": _highlight(String.Interpol, "parInterpolation"),
+}
+_OTHER_TOKENS = {
+    "DURATION": _highlight(Number, "parDuration"),
+    "INT": _highlight(Number.Integer, "parInteger"),
+    "COMMENT": _highlight(Comment.Single, "parComment", "parTodo"),
+    "EQUAL": _highlight(Operator, "parOperator"),
+    "COMMA": _highlight(Punctuation, "parDelimiter"),
+    "LBRACE": _highlight(Punctuation, "parDelimiter"),
+    "RBRACE": _highlight(Punctuation, "parDelimiter"),
+    "_NL": _highlight(Whitespace, ""),
+    "__IGNORE_1": _highlight(Whitespace, ""),
+}
+
+
+def _token_highlights(token: Token, previous: str) -> list[_Highlight]:
+    """Return the highlight of each character of one Lark token.
+
+    `previous` is the type of the token before it, whitespace aside: a name
+    after `let`, `env` or `pool` is not a step name.
+    """
+    value = str(token)
+    if token.type in _STRING_TEXT:
+        kinds = _string_character_kinds(value, token.start_pos or 0)
+        return [_STRING_PARTS.get(kind, _STRING_TEXT[token.type]) for kind in kinds]
+
+    if token.type == "NAME":
+        highlight = _NAME_AFTER.get(previous, _STEP_NAME)
+    elif value in KEYWORDS:
+        highlight = _KEYWORD
+    else:
+        highlight = _OTHER_TOKENS[token.type]
+    return [highlight] * len(value)
 
 
 def expected_highlighting(text: str) -> list[Expected]:
@@ -233,32 +271,9 @@ def expected_highlighting(text: str) -> list[Expected]:
     previous = ""
     for token in lark_tokens(text):
         start = token.start_pos or 0
-        value = str(token)
-        if token.type in {"STRING", "LONG_STRING"}:
-            long = token.type == "LONG_STRING"
-            for index, kind in enumerate(_string_character_kinds(value, start)):
-                if kind == "escape":
-                    item = (String.Escape, "parEscape")
-                elif kind == "interpolation":
-                    item = (String.Interpol, "parInterpolation")
-                else:
-                    item = (
-                        (String.Heredoc, "parLongString") if long else (String.Double, "parString")
-                    )
-                expected.append(Expected(start + index, item[0], frozenset({item[1]})))
-        else:
-            if value in KEYWORDS and token.type != "NAME":
-                token_type, groups = Keyword, frozenset({"parKeyword"})
-            elif token.type == "NAME":
-                name_token, group = _NAME_AFTER.get(previous, (Name.Function, "parStepName"))
-                token_type, groups = name_token, frozenset({group})
-            else:
-                token_type, groups = _SIMPLE[token.type]
-            expected.extend(
-                Expected(start + index, token_type, groups) for index in range(len(value))
-            )
-
-        if token.type not in {"__IGNORE_1", "COMMENT"}:
+        for index, (token_type, vim_groups) in enumerate(_token_highlights(token, previous)):
+            expected.append(Expected(start + index, token_type, vim_groups))
+        if token.type != "__IGNORE_1":
             previous = token.type
     return expected
 

@@ -82,7 +82,7 @@ def test_cases_translate_to_tokens() -> None:
     assert len(checked) >= 100
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda path: str(path.parent.name))
+@pytest.mark.parametrize("path", SPECS, ids=lambda path: path.parent.name)
 def test_real_spec_has_no_error_tokens(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     tokens = list(ParLexer().get_tokens_unprocessed(text))

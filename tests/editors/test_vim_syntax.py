@@ -71,7 +71,7 @@ def test_case_groups(path: Path, tmp_path: Path) -> None:
     assert case_mismatches(case, dump) == []
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda path: str(path.parent.name))
+@pytest.mark.parametrize("path", SPECS, ids=lambda path: path.parent.name)
 def test_real_spec_has_no_error_groups(path: Path, tmp_path: Path) -> None:
     copy = tmp_path / path.name
     shutil.copyfile(path, copy)

@@ -66,8 +66,8 @@ function parFiles(directory) {
   });
 }
 
-test("parc's own specs have no invalid scopes", async () => {
-  const specs = parFiles(join(REPO, "specs"));
+test("parc's own specs and the example have no invalid scopes", async () => {
+  const specs = [...parFiles(join(REPO, "specs")), join(REPO, "editors", "example.par")];
   assert.ok(specs.length >= 2, `no specs found under ${REPO}/specs`);
 
   for (const spec of specs) {
