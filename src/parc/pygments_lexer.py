@@ -5,7 +5,8 @@ Pygments finds `ParLexer` through the `pygments.lexers` entry point, so the
 lexer is only loaded where Pygments is installed. This is the only module of
 parc that imports Pygments, and Pygments is not a dependency of parc.
 
-Keywords are reserved everywhere, so they are matched without context.
+Keywords, taken from `parc.grammar.syntax.KEYWORDS`, are reserved everywhere,
+so they are matched without context.
 Outside `let`, `env` and `pool`, every other name names a step: in a `track`
 or `integrate` header, or in an `after` or `default` list.
 """
@@ -28,24 +29,9 @@ from pygments.token import (
     _TokenType,
 )
 
-__all__ = ["ParLexer"]
+from parc.grammar.syntax import KEYWORDS
 
-_KEYWORDS = (
-    "after",
-    "cwd",
-    "default",
-    "desc",
-    "env",
-    "integrate",
-    "let",
-    "owns",
-    "pool",
-    "reads",
-    "retries",
-    "run",
-    "timeout",
-    "track",
-)
+__all__ = ["ParLexer"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 
@@ -101,7 +87,7 @@ class ParLexer(RegexLexer):
             _declaration("let", "variable-name"),
             _declaration("env", "env-name"),
             _declaration("pool", "pool-name"),
-            (words(_KEYWORDS, prefix=_BEFORE_WORD, suffix=_AFTER_WORD), Keyword),
+            (words(sorted(KEYWORDS), prefix=_BEFORE_WORD, suffix=_AFTER_WORD), Keyword),
             (_BEFORE_WORD + r"[0-9]+(\.[0-9]+)?(ms|s|m|h)" + _AFTER_WORD, Number),
             (_BEFORE_WORD + r"[0-9]+(?![A-Za-z0-9_.-])", Number.Integer),
             (_BEFORE_WORD + _NAME, Name.Function),

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import attrs
+import pytest
 from highlighting import lark_tokens, line_starts
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ from pygments.token import (
     Whitespace,
     _TokenType,
 )
-from vim_dump import dump_syntax
+from vim_dump import dump_syntax, require_vim
 
 from parc.grammar import parse
 from parc.grammar.strings import decode_string
@@ -309,6 +310,13 @@ def test_pygments_agrees_with_lark(text: str) -> None:
     assert mismatches == []
 
 
+@pytest.fixture(scope="module")
+def vim() -> str:
+    # Checked once, outside Hypothesis, which would retry a missing vim.
+    return require_vim()
+
+
+@pytest.mark.usefixtures("vim")
 @settings(max_examples=15)
 @given(st.lists(specs(), min_size=1, max_size=6).map("".join))
 def test_vim_agrees_with_lark(text: str) -> None:
