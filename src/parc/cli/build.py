@@ -18,6 +18,7 @@ Examples:
   parc build -j 4 cli docs    build `cli` and `docs` and what they need, 4 at a time
   parc build cc=clang         override `let cc` for this build
   parc build -n               print the commands without running them
+  parc build --explain        say why each step runs or is up to date
 """
 
 
@@ -31,7 +32,12 @@ def _jobs_default() -> int:
     "-B",
     "--force",
     is_flag=True,
-    help="Run every step, even one that is up to date (parc keeps no state yet).",
+    help="Run every step, even one that is up to date.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Print on stderr why each step runs or is skipped as up to date.",
 )
 @click.option(
     "-f",
@@ -66,6 +72,11 @@ def _jobs_default() -> int:
     "-n", "--dry-run", is_flag=True, help="Print the commands that would run, and run nothing."
 )
 @click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Fail at once when another parc is building this project, instead of waiting.",
+)
+@click.option(
     "--output",
     "output",
     type=click.Choice(["grouped", "prefixed", "raw"]),
@@ -76,11 +87,13 @@ def _jobs_default() -> int:
 def build(
     arguments: tuple[str, ...],
     force: bool,
+    explain: bool,
     file: str | None,
     grace: float,
     jobs: int | None,
     keep_going: bool,
     dry_run: bool,
+    no_wait: bool,
     output: str,
 ) -> int:
     """Build the named steps and everything they run after.
@@ -96,19 +109,23 @@ def build(
         click.echo(_dry_run_text(plan), nl=False)
         return EXIT_OK
 
-    from parc.runtime import Options, OutputMode, run_plan
+    from parc.cli.incremental import run_incremental
+    from parc.runtime import BuildResult, Options, OutputMode, run_plan
 
     slots = _jobs_default() if jobs is None else (jobs or None)
     options = Options(jobs=slots, keep_going=keep_going, grace=grace)
     sys.stdout.flush()
-    result = run_plan(
-        plan,
-        options,
-        sys.stdout.buffer,
-        mode=OutputMode(output),
-        color=use_color(sys.stdout),
-    )
-    return result.exit_code
+
+    def run(options: Options) -> BuildResult:
+        return run_plan(
+            plan,
+            options,
+            sys.stdout.buffer,
+            mode=OutputMode(output),
+            color=use_color(sys.stdout),
+        )
+
+    return run_incremental(plan, options, run, force=force, explain=explain, wait=not no_wait)
 
 
 def _dry_run_text(plan: Plan) -> str:

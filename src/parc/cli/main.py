@@ -6,6 +6,7 @@ import click
 
 from parc.cli.build import build
 from parc.cli.check import check
+from parc.cli.clean import clean
 from parc.cli.plan import plan
 
 
@@ -24,4 +25,5 @@ def cli() -> None:
 
 cli.add_command(build)
 cli.add_command(check)
+cli.add_command(clean)
 cli.add_command(plan)
