@@ -34,12 +34,12 @@ SYMLINK_PREFIX = "symlink to "
 UNREADABLE_PREFIX = "unreadable: "
 
 RACY_WINDOW_NS = 2_000_000_000
-"""How long after a file's last change its cached digest stays untrusted.
+"""How long after a file's last modification its cached digest stays untrusted.
 
-A write within the same timestamp tick as the hashing leaves size and mtime
-unchanged (ticks are a few milliseconds on Linux, and up to 2 s on FAT), so
-a digest taken that soon after a change is checked again next time, as git
-does with racily clean index entries.
+Two writes within one timestamp tick leave the same mtime (a tick is a few
+milliseconds on Linux, and up to 2 s on FAT), so a digest taken that soon
+after a modification may miss a second one. Such a digest is checked again
+next time, as git does with racily clean index entries.
 """
 
 READ_CHUNK = 1 << 20
@@ -243,9 +243,11 @@ class CachedDigest:
 
     @property
     def trusted(self) -> bool:
-        """Whether the file had last changed long enough before it was hashed."""
-        changed = max(self.key.mtime_ns, self.key.ctime_ns)
-        return changed + RACY_WINDOW_NS <= self.hashed_ns
+        """Whether the content had last changed long enough before it was hashed.
+
+        A later write then gives the file a newer mtime, so the key differs.
+        """
+        return self.key.mtime_ns + RACY_WINDOW_NS <= self.hashed_ns
 
 
 class HashCache:

@@ -33,7 +33,7 @@ from parc.globs import Glob, parse_glob
 from parc.plan import PlanStep
 from parc.runtime.executor import StepResult
 from parc.runtime.scheduler import Status
-from parc.runtime.state.files import Found, HashCache, Scanner, hash_files
+from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, hash_files
 from parc.runtime.state.fingerprint import (
     Fingerprint,
     counted,
@@ -171,7 +171,10 @@ class IncrementalGate:
             return [_why_always(step)], None
 
         # The inputs go into the fingerprint of a success, whatever we decide now.
-        inputs = await self._digests(step.reads, exclude=step.owns)
+        # Directories carry no content of their own, and one that the step
+        # creates must not look like a new input on the next build.
+        found = await self._digests(step.reads, exclude=step.owns)
+        inputs = {path: digest for path, digest in found.items() if digest != DIRECTORY}
         self._inputs[step.name] = inputs
 
         # Phases: reasons that need no file, then the definition, inputs and outputs.
@@ -181,12 +184,13 @@ class IncrementalGate:
             reasons.append("-B/--force was given")
         record = self.store.steps.get(step.name)
         recorded = None
-        if record is None or record.fingerprint is None:
+        if record is None:
             reasons.append("no earlier success is recorded")
-        else:
-            if record.status != SUCCEEDED:
-                last = LAST_RUN.get(record.status, f"its last run ended as {record.status}")
-                reasons.append(last)
+        elif record.status != SUCCEEDED:
+            reasons.append(LAST_RUN.get(record.status, f"its last run ended as {record.status}"))
+        elif record.fingerprint is None:
+            reasons.append("its last success left no fingerprint (a file could not be read)")
+        if record is not None and record.fingerprint is not None:
             recorded = Fingerprint.from_json(record.fingerprint)
             if recorded is None:
                 reasons.append("its recorded fingerprint comes from another version of parc")
