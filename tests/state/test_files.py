@@ -19,6 +19,7 @@ from parc.runtime.state.files import (
     Scanner,
     hash_file,
     hash_files,
+    is_literal,
 )
 
 NAMES = ["a", "b", ".h", "ab"]
@@ -69,7 +70,7 @@ def test_scan_matches_brute_force(
         (root / ".parc" / "a").write_text("state")
         glob = parse_glob(glob_text)
         expected = {path for path in _all_paths(root) if glob.match(path)}
-        assert set(Scanner(root).scan([glob])) == expected
+        assert set(Scanner(root).scan([glob.text])) == expected
 
 
 def test_scan_does_not_follow_directory_symlinks(tmp_path: Path) -> None:
@@ -82,7 +83,7 @@ def test_scan_does_not_follow_directory_symlinks(tmp_path: Path) -> None:
     (root / "src" / "link").symlink_to(outside)
     (root / "via").symlink_to(outside)
 
-    found = Scanner(root).scan([parse_glob("src/**"), parse_glob("via/deep/*.txt")])
+    found = Scanner(root).scan(["src/**", "via/deep/*.txt"])
     assert sorted(found) == ["src", "src/link", "src/real.txt"]
     assert found["src"].digest == DIRECTORY
     assert found["src/link"].digest == SYMLINK_PREFIX + str(outside)
@@ -93,7 +94,7 @@ def test_symlink_to_file_counts_as_the_file(tmp_path: Path) -> None:
     (tmp_path / "target.txt").write_text("content")
     (tmp_path / "link.txt").symlink_to("target.txt")
     (tmp_path / "dangling.txt").symlink_to("nowhere.txt")
-    found = Scanner(tmp_path).scan([parse_glob("*.txt")])
+    found = Scanner(tmp_path).scan(["*.txt"])
     assert found["link.txt"].key == FileKey.of((tmp_path / "target.txt").stat())
     assert found["dangling.txt"].digest == SYMLINK_PREFIX + "nowhere.txt"
 
@@ -102,7 +103,7 @@ def test_scan_skips_excluded_and_state_directory(tmp_path: Path) -> None:
     for path in ("gen/a.txt", "gen/b.txt", ".parc/state.db"):
         (tmp_path / path).parent.mkdir(exist_ok=True)
         (tmp_path / path).write_text(path)
-    found = Scanner(tmp_path).scan([parse_glob("**")], [parse_glob("gen/b.txt")])
+    found = Scanner(tmp_path).scan(["**"], ["gen/b.txt"])
     assert sorted(found) == ["gen", "gen/a.txt"]
 
 
@@ -159,3 +160,17 @@ def test_cache_changes_are_taken_once() -> None:
     assert list(changed) == ["a"]
     assert removed == {"b"}
     assert cache.take_changes() == ({}, set())
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="ab.\\/-*?[]!", min_size=1, max_size=12))
+def test_literal_shortcut_agrees_with_glob_parser(text: str) -> None:
+    try:
+        glob = parse_glob(text)
+    except ValueError:
+        return
+    if is_literal(glob.text):
+        # The shortcut may miss a literal such as `a[b]`, which only costs a walk.
+        assert glob.is_literal
+        assert glob.match(glob.text)
+        assert "/".join(glob.literal_prefix) == glob.text

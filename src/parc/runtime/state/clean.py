@@ -19,7 +19,6 @@ from pathlib import Path
 
 import attrs
 
-from parc.globs import parse_glob
 from parc.plan import PlanStep
 from parc.runtime.state.files import DIRECTORY, Scanner
 
@@ -45,8 +44,7 @@ class Removal:
 
 def find_owned(root: Path, steps: Iterable[PlanStep]) -> Owned:
     """Return every path under `root` that an `owns` glob of `steps` matches."""
-    globs = [parse_glob(text) for step in steps for text in step.owns]
-    found = Scanner(root).scan(globs)
+    found = Scanner(root).scan([text for step in steps for text in step.owns])
     files = sorted(path for path, item in found.items() if item.digest != DIRECTORY)
     directories = sorted(
         (path for path, item in found.items() if item.digest == DIRECTORY), key=_deepest_first

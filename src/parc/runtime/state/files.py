@@ -15,6 +15,7 @@ an unchanged file is not read again.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -25,7 +26,7 @@ from pathlib import Path
 import attrs
 import xxhash
 
-from parc.globs import Glob, Segment
+from parc.globs import Glob, Segment, parse_glob
 from parc.runtime import STATE_DIR
 
 DIRECTORY = "directory"
@@ -81,17 +82,38 @@ class Scanner:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root_text = str(root)
         self._real_directories: set[str] = set()
 
-    def scan(self, globs: Sequence[Glob], exclude: Sequence[Glob] = ()) -> dict[str, Found]:
-        """Return every path that one of `globs` matches, except those `exclude` matches."""
+    def scan(self, texts: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, Found]:
+        """Return every path that one of the globs matches, except those `exclude` matches.
+
+        The globs are normalised glob texts, as a plan holds them.
+        """
         found: dict[str, Found] = {}
-        for glob in globs:
-            self._scan_glob(glob, found)
-        if exclude:
-            for path in [path for path in found if any(glob.match(path) for glob in exclude)]:
+        for text in texts:
+            if is_literal(text):
+                self._scan_literal(text, found)
+            else:
+                self._scan_glob(parsed_glob(text), found)
+        for text in exclude:
+            if is_literal(text):
+                found.pop(text, None)
+                continue
+            glob = parsed_glob(text)
+            for path in [path for path in found if glob.match(path)]:
                 del found[path]
         return found
+
+    def _scan_literal(self, path: str, found: dict[str, Found]) -> None:
+        parts = path.split("/")
+        if parts[0] == STATE_DIR or not self._is_real_directory(parts[:-1]):
+            return
+        try:
+            info = os.lstat(os.path.join(self._root_text, path))
+        except OSError:
+            return
+        found[path] = self._describe(path, info)
 
     def _scan_glob(self, glob: Glob, found: dict[str, Found]) -> None:
         segments = glob.segments
@@ -150,7 +172,7 @@ class Scanner:
             if path in self._real_directories:
                 continue
             try:
-                info = os.lstat(self.root / path)
+                info = os.lstat(os.path.join(self._root_text, path))
             except OSError:
                 return False
             if not stat.S_ISDIR(info.st_mode):
@@ -179,6 +201,23 @@ class Scanner:
         if stat.S_ISREG(resolved.st_mode):
             return Found(key=FileKey.of(resolved))
         return Found(digest=SYMLINK_PREFIX + target)
+
+
+def is_literal(text: str) -> bool:
+    """Tell whether a normalised glob text matches exactly the one path it spells.
+
+    Only `*`, `?` and `[` have a meaning in a glob, so a text without them is
+    a literal path, and scanning for it needs neither parsing nor a walk.
+    """
+    return not any(char in text for char in _GLOB_SPECIALS)
+
+
+_GLOB_SPECIALS = "*?["
+
+
+@functools.lru_cache(maxsize=4096)
+def parsed_glob(text: str) -> Glob:
+    return parse_glob(text)
 
 
 def _closure(positions: Iterable[int], segments: Sequence[Segment]) -> set[int]:

@@ -23,17 +23,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from functools import cache
 from pathlib import Path
 
 import attrs
 import trio
 
-from parc.globs import Glob, parse_glob
 from parc.plan import PlanStep
 from parc.runtime.executor import StepResult
 from parc.runtime.scheduler import Status
-from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, hash_files
+from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, hash_files, is_literal
 from parc.runtime.state.fingerprint import (
     Fingerprint,
     counted,
@@ -69,11 +67,6 @@ class Decision:
 
 
 Explainer = Callable[[PlanStep, Decision], None]
-
-
-@cache
-def _globs(texts: tuple[str, ...]) -> tuple[Glob, ...]:
-    return tuple(parse_glob(text) for text in texts)
 
 
 class IncrementalGate:
@@ -240,13 +233,10 @@ class IncrementalGate:
 
     async def _digests(self, texts: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, str]:
         """Return the digest of every path the globs match, hashing only what changed."""
-        globs = _globs(tuple(texts))
-        excluded = _globs(tuple(exclude))
-        cheap = len(globs) <= INLINE_LITERAL_GLOBS and all(glob.is_literal for glob in globs)
-        if cheap:
-            found = self.scanner.scan(globs, excluded)
+        if len(texts) <= INLINE_LITERAL_GLOBS and all(is_literal(text) for text in texts):
+            found = self.scanner.scan(texts, exclude)
         else:
-            found = await trio.to_thread.run_sync(self.scanner.scan, globs, excluded)
+            found = await trio.to_thread.run_sync(self.scanner.scan, texts, exclude)
         return await self._hash(found)
 
     async def _hash(self, found: dict[str, Found]) -> dict[str, str]:

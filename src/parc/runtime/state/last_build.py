@@ -121,6 +121,19 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _format(report: Mapping[str, Any]) -> str:
+    """Format the report as JSON with one step per line.
+
+    This reads well and is fast: `json.dumps` without `indent` runs in C,
+    which matters for a build of thousands of steps.
+    """
+    head = {key: value for key, value in report.items() if key != "steps"}
+    lines = [json.dumps(step, ensure_ascii=False) for step in report["steps"]]
+    text = json.dumps(head, ensure_ascii=False)[:-1]
+    body = ",\n  ".join(lines)
+    return f'{text}, "steps": [\n  {body}\n]}}\n' if lines else f'{text}, "steps": []}}\n'
+
+
 def write_last_build(directory: Path, report: Mapping[str, Any]) -> Path:
     """Write the report to `directory/last-build.json` atomically; return its path.
 
@@ -132,8 +145,7 @@ def write_last_build(directory: Path, report: Mapping[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     try:
         with temporary.open("w", encoding="utf-8") as stream:
-            json.dump(report, stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
+            stream.write(_format(report))
         os.replace(temporary, path)
     except BaseException:  # leave no temporary file behind, whatever went wrong
         temporary.unlink(missing_ok=True)
