@@ -342,3 +342,26 @@ def test_state_lives_next_to_the_spec(built: Project, tmp_path: Path) -> None:
     assert built.build().ran == ["f"]
     assert not (elsewhere / ".parc").exists()
     assert (built.root / ".parc" / "state.db").is_file()
+
+
+def test_dry_run_explain_predicts_without_writing(built: Project) -> None:
+    built.write("src/b.txt", "changed\n")
+    database = built.root / ".parc" / "state.db"
+    before = database.read_bytes()
+    predicted = built.build("-n", "--explain")
+    assert predicted.code == 0
+    assert predicted.ran == []
+    assert "# b\n" in predicted.stdout
+    assert "`b` would run: input `src/b.txt` changed" in predicted.stderr
+    assert "`d` would run: dependency `b` would run in this build" in predicted.stderr
+    assert "`c` is up to date" in predicted.stderr
+    assert database.read_bytes() == before
+    assert sorted(built.build().ran) == ["b", "d", "f"]
+
+
+def test_dry_run_explain_without_state_creates_nothing(project: Project) -> None:
+    project.spec(SPEC)
+    predicted = project.build("-n", "--explain")
+    assert predicted.code == 0
+    assert "`a` would run: no earlier success is recorded" in predicted.stderr
+    assert not (project.root / ".parc").exists()

@@ -19,6 +19,7 @@ Examples:
   parc build cc=clang         override `let cc` for this build
   parc build -n               print the commands without running them
   parc build --explain        say why each step runs or is up to date
+  parc build -n --explain     say why each step would run, and run nothing
 """
 
 
@@ -107,6 +108,10 @@ def build(
 
     if dry_run:
         click.echo(_dry_run_text(plan), nl=False)
+        if explain:
+            from parc.cli.incremental import explain_prediction
+
+            explain_prediction(plan)
         return EXIT_OK
 
     from parc.cli.incremental import run_incremental

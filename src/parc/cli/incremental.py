@@ -149,8 +149,37 @@ def _state_error(error: BaseException) -> StateError | None:
     return None
 
 
+def explain_prediction(plan: Plan) -> None:
+    """Print why each step would run or be skipped, without running or writing anything.
+
+    Raises:
+        UserError: the state cannot be read.
+    """
+    import trio
+
+    from parc.runtime.state.gate import predict_decisions
+
+    root = Path(plan.root)
+    try:
+        store = StateStore.open_snapshot(state_directory(root) / DATABASE_NAME)
+    except StateError as error:
+        raise UserError(str(error)) from None
+    try:
+        gate = IncrementalGate(store, root, explain=_explain_predicted, predict=True)
+        trio.run(predict_decisions, plan.topological_order(), gate)
+    finally:
+        store.close()
+
+
 def _explain(step: PlanStep, decision: Decision) -> None:
     if decision.runs:
         say(f"explain: `{step.name}` runs: {decision.reason}")
+    else:
+        say(f"explain: `{step.name}` is up to date: {decision.reason}")
+
+
+def _explain_predicted(step: PlanStep, decision: Decision) -> None:
+    if decision.runs:
+        say(f"explain: `{step.name}` would run: {decision.reason}")
     else:
         say(f"explain: `{step.name}` is up to date: {decision.reason}")

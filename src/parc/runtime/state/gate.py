@@ -74,7 +74,8 @@ class IncrementalGate:
 
     `force` runs every step (and still records fingerprints). `explain`, when
     given, receives every decision as it is made, with every reason found;
-    without it, the check stops at the first reason to run.
+    without it, the check stops at the first reason to run. A gate made with
+    `predict` writes nothing: it only decides, for `predict_decisions`.
     """
 
     def __init__(
@@ -83,8 +84,10 @@ class IncrementalGate:
         root: Path,
         force: bool = False,
         explain: Explainer | None = None,
+        predict: bool = False,
     ) -> None:
         self.store = store
+        self.predict = predict
         self.root = root
         self.force = force
         self.explain = explain
@@ -118,7 +121,8 @@ class IncrementalGate:
             self.explain(step, decision)
         if not decision.runs:
             return decision.reason
-        self.store.mark_started(step.name)
+        if not self.predict:
+            self.store.mark_started(step.name)
         return None
 
     async def record(self, result: StepResult) -> None:
@@ -149,7 +153,8 @@ class IncrementalGate:
             StateError: the state cannot be written.
         """
         changed, removed = self.cache.take_changes()
-        self.store.save_digests(changed, sorted(removed))
+        if not self.predict:
+            self.store.save_digests(changed, sorted(removed))
 
     # Deciding.
 
@@ -210,7 +215,8 @@ class IncrementalGate:
         """Name the dependencies that ran in this build, or after the step's last success."""
         in_build = [name for name in step.after if self._ran(name)]
         if in_build:
-            return [f"{_dependencies(in_build)} ran in this build"]
+            verb = "would run" if self.predict else "ran"
+            return [f"{_dependencies(in_build)} {verb} in this build"]
         if dependencies_ran:
             return ["a dependency ran in this build"]
         if record is None or record.success_serial is None:
@@ -266,6 +272,18 @@ class IncrementalGate:
                 if key is not None:
                     self.cache.store(path, key, digest, hashed_ns)
         return dict(sorted(digests.items()))
+
+
+async def predict_decisions(steps: Sequence[PlanStep], gate: IncrementalGate) -> None:
+    """Decide every step as a build would, without running any.
+
+    `steps` must be in dependency order. A step whose dependency would run
+    would run too, so the prediction matches a build whose steps all succeed.
+    """
+    for step in steps:
+        decisions = gate.decisions
+        dependencies_run = any(decisions[name].runs for name in step.after if name in decisions)
+        await gate.check(step, dependencies_run)
 
 
 def _why_always(step: PlanStep) -> str:

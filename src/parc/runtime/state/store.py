@@ -138,6 +138,45 @@ class StateStore:
             raise
         return store
 
+    @classmethod
+    def open_snapshot(cls, path: Path) -> StateStore:
+        """Open the database at `path` read-only, or an empty one if there is none.
+
+        For predictions (`parc build -n --explain`): it changes no record and
+        takes no lock. (SQLite may still create its `-wal` and `-shm` files.)
+
+        Raises:
+            StateError: the database is damaged or has another schema version.
+        """
+        exists = path.exists()
+        try:
+            if exists:
+                connection = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+                )
+            else:
+                connection = sqlite3.connect(":memory:", isolation_level=None)
+        except sqlite3.Error as error:
+            raise _state_error(path, "cannot be opened", error) from None
+        store = cls(connection, path)
+        try:
+            if not exists:
+                store._migrate(MIGRATIONS)
+            version = store._version()
+            if version != SCHEMA_VERSION:
+                raise StateError(
+                    f"the build state `{path}` has schema version {version}, but this parc "
+                    f"uses version {SCHEMA_VERSION}; run `parc build` to upgrade it first"
+                )
+            store._load_steps()
+        except sqlite3.Error as error:
+            connection.close()
+            raise _state_error(path, "is unreadable", error) from None
+        except StateError:
+            connection.close()
+            raise
+        return store
+
     def close(self) -> None:
         self.connection.close()
 
