@@ -1,4 +1,4 @@
-"""What `parc build` and `parc clean` share around the state: the lock and the store.
+"""The project lock and the state store around a build, shared by `parc build` and `parc clean`.
 
 Everything that must happen after a build (saving digests, writing
 `.parc/last-build.json`, closing the database, releasing the lock) runs in
@@ -69,7 +69,7 @@ def open_store(root: Path) -> StateStore:
     """Open the project's state database.
 
     Raises:
-        UserError: it cannot be opened; the message says how to reset it.
+        UserError: it cannot be opened; the message names the fix.
     """
     try:
         return StateStore.open(state_directory(root) / DATABASE_NAME)

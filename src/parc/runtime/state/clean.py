@@ -35,7 +35,7 @@ class Owned:
 
 @attrs.frozen
 class Removal:
-    """What `remove` did: the paths removed, and each path kept with the reason."""
+    """The outcome of `remove`: the paths removed, and each path kept with the reason."""
 
     removed_files: tuple[str, ...]
     removed_directories: tuple[str, ...]

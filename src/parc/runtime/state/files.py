@@ -1,7 +1,7 @@
 """The files that globs match on disk, and their content digests.
 
 A walk starts at a glob's literal prefix and descends only into directories
-that the glob's segment patterns can still match; `Glob.match` decides every
+that the glob's segment patterns can still match. `Glob.match` decides every
 path, so the walk and the compiler's overlap check share one glob definition.
 The walk never follows a symlinked directory (a glob cannot reach outside the
 root through one), and skips parc's own `.parc` directory at the root.
@@ -48,7 +48,7 @@ READ_CHUNK = 1 << 20
 
 @attrs.frozen
 class FileKey:
-    """What identifies one version of a file without reading it."""
+    """The stat fields that identify one version of a file without reading it."""
 
     size: int
     mtime_ns: int
@@ -88,7 +88,7 @@ class Scanner:
     def scan(self, texts: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, Found]:
         """Return every path that one of the globs matches, except those `exclude` matches.
 
-        The globs are normalised glob texts, as a plan holds them.
+        The globs are normalised glob texts, as a plan stores them.
         """
         found: dict[str, Found] = {}
         for text in texts:

@@ -1,10 +1,10 @@
 """The incremental gate: skips up-to-date steps and records how steps end.
 
-A step is up to date when it has both `reads` and `owns`, its last run
-succeeded, its commands, environment, `cwd` and the contents of the files its
-globs match equal those of its last success, and no dependency ran since
-then: neither in this build nor in an earlier one after its last success (a
-dependency that was skipped as up to date did not run).
+A step is up to date when it has both `reads` and `owns` and its last run
+succeeded. Its commands, environment, `cwd` and the contents of the files its
+globs match must equal those of its last success. And no dependency may have
+run since then, neither in this build nor in an earlier one after its last
+success (a dependency that was skipped as up to date did not run).
 
 When fingerprints are taken:
 
@@ -60,7 +60,7 @@ LAST_RUN = {
 
 @attrs.frozen
 class Decision:
-    """Why a step ran (`runs`) or was skipped as up to date."""
+    """The decision on one step: whether it runs, and the reason."""
 
     runs: bool
     reason: str
@@ -117,6 +117,8 @@ class IncrementalGate:
             outputs = counted(len(recorded.owns), "output")
             decision = Decision(False, f"unchanged since its last success ({inputs}, {outputs})")
         self.decisions[step.name] = decision
+        verb = "runs" if decision.runs else "is up to date"
+        logger.debug("`%s` %s: %s", step.name, verb, decision.reason)
         if self.explain is not None:
             self.explain(step, decision)
         if not decision.runs:
@@ -203,9 +205,8 @@ class IncrementalGate:
 
         outputs = await self._digests(step.owns)
         reasons.extend(output_changes(recorded.owns, outputs))
-        for path in (recorded.reads.keys() - inputs.keys()) | (
-            recorded.owns.keys() - outputs.keys()
-        ):
+        deleted_inputs = recorded.reads.keys() - inputs.keys()
+        for path in deleted_inputs | (recorded.owns.keys() - outputs.keys()):
             self.cache.forget(path)
         return reasons, recorded
 

@@ -5,9 +5,9 @@ ISO 8601), log path and the reasons it ran, was skipped, failed or was
 blocked. It is written to a temporary file and renamed over the old report,
 so a reader sees either the old report or the new one, never a part.
 
-When a build ends by an error inside parc (such as a closed output pipe),
-there is no `BuildResult`; the report is then made from what the gate saw,
-and `complete` is false.
+A build that ends by an error inside parc (such as a closed output pipe) has
+no `BuildResult`. Its report is then made from what the gate saw, and
+`complete` is false.
 """
 
 from __future__ import annotations

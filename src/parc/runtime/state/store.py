@@ -8,7 +8,7 @@ a change or the state after it.
 
 The database runs in WAL mode with `synchronous=NORMAL`: a commit survives
 the death of the process, and a power loss can lose only the last commits,
-which makes parc run those steps again. `PRAGMA user_version` holds the
+which makes parc run those steps again. `PRAGMA user_version` contains the
 schema version, and `MIGRATIONS` upgrades older databases in one transaction.
 """
 
@@ -69,7 +69,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "INSERT INTO counters (name, value) VALUES ('success_serial', 0)",
     ),
 )
-"""`MIGRATIONS[n]` holds the statements that upgrade the schema from version n to n + 1."""
+"""`MIGRATIONS[n]` contains the statements that upgrade the schema from version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
