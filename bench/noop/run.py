@@ -67,8 +67,9 @@ def build_all(shown: dict[str, str], steps: int) -> None:
     """Build every project, then check that one more build does nothing."""
     for command in shown.values():
         subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
-    # parc distrusts the digest of a file modified in the last 2 seconds, so it
-    # reads the just-built outputs once more; after that, nothing is read.
+    # parc distrusts a digest taken within 2 seconds of the file's last
+    # modification. The build below therefore reads the new outputs once more,
+    # and the timed builds read no file.
     time.sleep(2.5)
     quiet = {
         "parc build": f"parc: {steps} up to date",
