@@ -108,41 +108,53 @@ def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:
     return changes
 
 
+@attrs.frozen
+class _Phrases:
+    """How changes to one kind of file read: `noun` `path` then one of the verbs."""
+
+    noun: str
+    appeared: str
+    vanished: str
+    changed: str
+
+
+_INPUT = _Phrases("input", "is new", "was deleted", "changed")
+_OUTPUT = _Phrases(
+    "output",
+    "appeared after its last success",
+    "is missing",
+    "changed after its last success",
+)
+
+
 def input_changes(recorded: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
     """Describe how the files that `reads` matches differ from `recorded`."""
-    changes: list[str] = []
-    for path in sorted(recorded.keys() | current.keys()):
-        old = recorded.get(path)
-        new = current.get(path)
-        if new is not None and is_unreadable(new):
-            changes.append(f"input `{path}` is {new}")
-        elif old == new:
-            continue
-        elif old is None:
-            changes.append(f"input `{path}` is new")
-        elif new is None:
-            changes.append(f"input `{path}` was deleted")
-        else:
-            changes.append(f"input `{path}` changed")
-    return changes
+    return _file_changes(_INPUT, recorded, current)
 
 
 def output_changes(recorded: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
     """Describe how the files that `owns` matches differ from `recorded`."""
+    return _file_changes(_OUTPUT, recorded, current)
+
+
+def _file_changes(
+    phrases: _Phrases, recorded: Mapping[str, str], current: Mapping[str, str]
+) -> list[str]:
     changes: list[str] = []
     for path in sorted(recorded.keys() | current.keys()):
         old = recorded.get(path)
         new = current.get(path)
         if new is not None and is_unreadable(new):
-            changes.append(f"output `{path}` is {new}")
+            verb = f"is {new}"
         elif old == new:
             continue
         elif old is None:
-            changes.append(f"output `{path}` appeared after its last success")
+            verb = phrases.appeared
         elif new is None:
-            changes.append(f"output `{path}` is missing")
+            verb = phrases.vanished
         else:
-            changes.append(f"output `{path}` changed after its last success")
+            verb = phrases.changed
+        changes.append(f"{phrases.noun} `{path}` {verb}")
     return changes
 
 

@@ -18,7 +18,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,19 +124,13 @@ class StateStore:
             )
         except (OSError, sqlite3.Error) as error:
             raise _state_error(path, "cannot be opened", error) from None
-        store = cls(connection, path)
-        try:
+
+        def prepare(store: StateStore) -> None:
             connection.execute("PRAGMA journal_mode = WAL").fetchone()
             connection.execute("PRAGMA synchronous = NORMAL")
             store._migrate(migrations)
-            store._load_steps()
-        except sqlite3.Error as error:
-            connection.close()
-            raise _state_error(path, "is unreadable", error) from None
-        except StateError:
-            connection.close()
-            raise
-        return store
+
+        return cls._loaded(connection, path, prepare)
 
     @classmethod
     def open_snapshot(cls, path: Path) -> StateStore:
@@ -158,8 +152,8 @@ class StateStore:
                 connection = sqlite3.connect(":memory:", isolation_level=None)
         except sqlite3.Error as error:
             raise _state_error(path, "cannot be opened", error) from None
-        store = cls(connection, path)
-        try:
+
+        def prepare(store: StateStore) -> None:
             if not exists:
                 store._migrate(MIGRATIONS)
             version = store._version()
@@ -168,6 +162,20 @@ class StateStore:
                     f"the build state `{path}` has schema version {version}, but this parc "
                     f"uses version {SCHEMA_VERSION}; run `parc build` to upgrade it first"
                 )
+
+        return cls._loaded(connection, path, prepare)
+
+    @classmethod
+    def _loaded(
+        cls,
+        connection: sqlite3.Connection,
+        path: Path,
+        prepare: Callable[[StateStore], None],
+    ) -> StateStore:
+        """Run `prepare` on a new store, then load its steps; close the connection on failure."""
+        store = cls(connection, path)
+        try:
+            prepare(store)
             store._load_steps()
         except sqlite3.Error as error:
             connection.close()
