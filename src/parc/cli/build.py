@@ -38,7 +38,7 @@ def _jobs_default() -> int:
 @click.option(
     "--explain",
     is_flag=True,
-    help="Print on stderr why each step runs or is skipped as up to date.",
+    help="Print on stderr why each step runs or is up to date (with -n: would run).",
 )
 @click.option(
     "-f",
@@ -100,7 +100,9 @@ def build(
     """Build the named steps and everything they run after.
 
     Without targets, parc builds the spec's `default` steps, or every step if
-    it has no `default` line. `NAME=VALUE` overrides the variable NAME.
+    it has no `default` line. `NAME=VALUE` overrides the variable NAME. A step
+    with `reads` and `owns` is skipped while nothing it depends on changed
+    since its last success; `--explain` says why each step runs.
     """
     targets, overrides = split_arguments(arguments)
     compiled = load(file, overrides)
