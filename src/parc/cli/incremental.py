@@ -94,7 +94,10 @@ def run_incremental(
     with locked_project(root, wait):
         store = open_store(root)
         try:
-            gate = IncrementalGate(store, root, force, _explain if explain else None)
+            try:
+                gate = IncrementalGate(store, root, force, _explain if explain else None)
+            except StateError as error:
+                raise UserError(str(error)) from None
             options.gate = gate
             options.durations = store.durations()
             started = time.time()
@@ -102,7 +105,7 @@ def run_incremental(
             try:
                 result = run(options)
             except BaseException as error:
-                found = _state_error(error)
+                found = find_state_error(error)
                 if found is not None:
                     raise UserError(str(found)) from None
                 raise
@@ -137,13 +140,13 @@ def _finish(plan: Plan, gate: IncrementalGate, result: BuildResult | None, start
         logger.warning("cannot write the build report: %s", error)
 
 
-def _state_error(error: BaseException) -> StateError | None:
+def find_state_error(error: BaseException) -> StateError | None:
     """Find a StateError in `error` or in the exception groups around it."""
     if isinstance(error, StateError):
         return error
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
-            found = _state_error(inner)
+            found = find_state_error(inner)
             if found is not None:
                 return found
     return None
