@@ -153,8 +153,6 @@ class PlainReporter:
         self.finished += 1
         step = result.step
         verdict = result.verdict
-        if verdict.status is Status.UP_TO_DATE:
-            return  # the summary counts skipped steps; `--explain` names them
         rest = self._partial.pop(step.name, b"")
         if rest:
             self.out.write(self._prefix(step.name).encode() + rest + b"\n")
