@@ -19,6 +19,8 @@ Examples:
   parc build -j 4 cli docs    build `cli` and `docs` and what they need, 4 at a time
   parc build cc=clang         override `let cc` for this build
   parc build -n               print the commands without running them
+  parc build --explain        say why each step runs or is up to date
+  parc build -n --explain     say why each step would run, and run nothing
 """
 
 
@@ -37,7 +39,12 @@ def _jobs_default() -> int:
     "-B",
     "--force",
     is_flag=True,
-    help="Run every step, even one that is up to date (parc keeps no state yet).",
+    help="Run every step, even one that is up to date.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Print on stderr why each step runs or is up to date (with -n: would run).",
 )
 @click.option(
     "-f",
@@ -72,6 +79,11 @@ def _jobs_default() -> int:
     "-n", "--dry-run", is_flag=True, help="Print the commands that would run, and run nothing."
 )
 @click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Fail at once when another parc is building this project, instead of waiting.",
+)
+@click.option(
     "--output",
     "output",
     type=click.Choice(["grouped", "prefixed", "raw"]),
@@ -82,17 +94,21 @@ def _jobs_default() -> int:
 def build(
     arguments: tuple[str, ...],
     force: bool,
+    explain: bool,
     file: str | None,
     grace: float,
     jobs: int | None,
     keep_going: bool,
     dry_run: bool,
+    no_wait: bool,
     output: str,
 ) -> int:
     """Build the named steps and everything they run after.
 
     Without targets, parc builds the spec's `default` steps, or every step if
-    it has no `default` line. `NAME=VALUE` overrides the variable NAME.
+    it has no `default` line. `NAME=VALUE` overrides the variable NAME. A step
+    with `reads` and `owns` is skipped while nothing it depends on changed
+    since its last success; `--explain` says why each step runs.
     """
     targets, overrides = split_arguments(arguments)
     compiled = load(file, overrides)
@@ -100,21 +116,29 @@ def build(
 
     if dry_run:
         click.echo(_dry_run_text(plan), nl=False)
+        if explain:
+            from parc.cli.incremental import explain_prediction
+
+            explain_prediction(plan)
         return EXIT_OK
 
-    from parc.runtime import Options, OutputMode, run_plan
+    from parc.cli.incremental import run_incremental
+    from parc.runtime import BuildResult, Options, OutputMode, run_plan
 
     slots = _jobs_default() if jobs is None else (jobs or None)
     options = Options(jobs=slots, keep_going=keep_going, grace=grace)
     sys.stdout.flush()
-    result = run_plan(
-        plan,
-        options,
-        sys.stdout.buffer,
-        mode=OutputMode(output),
-        color=use_color(sys.stdout),
-    )
-    return result.exit_code
+
+    def run(options: Options) -> BuildResult:
+        return run_plan(
+            plan,
+            options,
+            sys.stdout.buffer,
+            mode=OutputMode(output),
+            color=use_color(sys.stdout),
+        )
+
+    return run_incremental(plan, options, run, force=force, explain=explain, wait=not no_wait)
 
 
 def _dry_run_text(plan: Plan) -> str:

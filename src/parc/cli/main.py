@@ -6,11 +6,12 @@ import click
 
 from parc.cli.build import build
 from parc.cli.check import check
+from parc.cli.clean import clean
 from parc.cli.common import SPEC_NAME, find_spec
 from parc.cli.complete import completion
 from parc.cli.errors import UserError
 from parc.cli.init import init
-from parc.cli.list import list_steps
+from parc.cli.listing import list_steps
 from parc.cli.plan import plan
 
 _EPILOG = """\b
@@ -53,6 +54,7 @@ def cli(ctx: click.Context) -> None:
 
 cli.add_command(build)
 cli.add_command(check)
+cli.add_command(clean)
 cli.add_command(completion)
 cli.add_command(init)
 cli.add_command(list_steps)

@@ -1,0 +1,367 @@
+"""Incremental builds end to end: which steps a build runs after each kind of change."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from parc.runtime.state import StateStore
+
+from .conftest import Project
+
+# A diamond (a -> b, c -> d), a step with a variable and env (e), a step that
+# only runs after e without reading its files (g), and a step without `owns` (f).
+SPEC = """\
+let mark = "echo {{step}} >> ran.log"
+let greeting = "hello"
+
+track a {
+    reads "src/a.txt"
+    owns "out/a.txt"
+    run "mkdir -p out && cat src/a.txt > out/a.txt"
+    run "{{mark}}"
+}
+
+track b after a {
+    reads "out/a.txt", "src/b.txt"
+    owns "out/b.txt"
+    run "cat out/a.txt src/b.txt > out/b.txt"
+    run "{{mark}}"
+}
+
+track c after a {
+    reads "out/a.txt"
+    owns "out/c.txt"
+    run "tr a-z A-Z < out/a.txt > out/c.txt"
+    run "{{mark}}"
+}
+
+track d after b, c {
+    reads "out/b.txt", "out/c.txt"
+    owns "out/d/**"
+    run "mkdir -p out/d && cat out/b.txt out/c.txt > out/d/all.txt"
+    run "{{mark}}"
+}
+
+track e {
+    reads "src/e/*.txt"
+    owns "out/e.txt"
+    env TONE = "calm"
+    run "mkdir -p out && echo {{greeting}} $TONE > out/e.txt && cat src/e/*.txt >> out/e.txt"
+    run "{{mark}}"
+}
+
+track g after e {
+    reads "src/g.txt"
+    owns "out/g.txt"
+    run "mkdir -p out && cp src/g.txt out/g.txt"
+    run "{{mark}}"
+}
+
+track f {
+    reads "src/a.txt"
+    run "{{mark}}"
+}
+"""
+
+ALL = ["a", "b", "c", "d", "e", "f", "g"]
+
+
+@pytest.fixture
+def built(project: Project) -> Project:
+    """The project after a first, complete build."""
+    project.spec(SPEC)
+    project.write("src/a.txt", "alpha\n")
+    project.write("src/b.txt", "beta\n")
+    project.write("src/e/one.txt", "one\n")
+    project.write("src/g.txt", "gamma\n")
+    first = project.build()
+    assert first.code == 0, first.stdout + first.stderr
+    assert sorted(first.ran) == ALL
+    return project
+
+
+def test_second_build_runs_nothing(built: Project) -> None:
+    second = built.build()
+    assert second.code == 0, second.stdout + second.stderr
+    assert second.ran == ["f"]
+    assert "6 up to date" in second.stdout
+    assert built.statuses()["a"] == "up to date"
+
+
+def test_changed_input_reruns_step_and_dependents(built: Project) -> None:
+    built.write("src/b.txt", "BETA, changed\n")
+    assert sorted(built.build().ran) == ["b", "d", "f"]
+    assert built.read("out/d/all.txt") == "alpha\nBETA, changed\nALPHA\n"
+
+
+def test_changed_root_input_reruns_chain(built: Project) -> None:
+    built.write("src/a.txt", "first\n")
+    assert sorted(built.build().ran) == ["a", "b", "c", "d", "f"]
+
+
+def test_changed_command_reruns_step_and_dependents(built: Project) -> None:
+    built.spec(SPEC.replace("tr a-z A-Z", "tr a-z N-ZA-M"))
+    assert sorted(built.build().ran) == ["c", "d", "f"]
+    assert built.read("out/c.txt") == "NYCUN\n"
+
+
+def test_changed_variable_reruns_its_users(built: Project) -> None:
+    assert sorted(built.build("greeting=hi").ran) == ["e", "f", "g"]
+    assert built.read("out/e.txt").startswith("hi calm")
+    assert sorted(built.build("greeting=hi").ran) == ["f"]
+
+
+def test_changed_env_reruns_step(built: Project) -> None:
+    built.spec(SPEC.replace('TONE = "calm"', 'TONE = "loud"'))
+    assert sorted(built.build().ran) == ["e", "f", "g"]
+
+
+def test_deleted_output_reruns_step_and_dependents(built: Project) -> None:
+    (built.root / "out/c.txt").unlink()
+    assert sorted(built.build().ran) == ["c", "d", "f"]
+    assert (built.root / "out/c.txt").is_file()
+
+
+def test_deleted_output_directory_reruns_step(built: Project) -> None:
+    (built.root / "out/d/all.txt").unlink()
+    (built.root / "out/d").rmdir()
+    assert sorted(built.build().ran) == ["d", "f"]
+
+
+def test_modified_output_reruns_step(built: Project) -> None:
+    built.write("out/b.txt", "tampered\n")
+    assert sorted(built.build().ran) == ["b", "d", "f"]
+    assert built.read("out/b.txt") == "alpha\nbeta\n"
+
+
+def test_new_file_matching_reads_reruns(built: Project) -> None:
+    built.write("src/e/two.txt", "two\n")
+    assert sorted(built.build().ran) == ["e", "f", "g"]
+    (built.root / "src/e/two.txt").unlink()
+    assert sorted(built.build().ran) == ["e", "f", "g"]
+
+
+def test_input_restored_with_older_timestamp_rebuilds(built: Project) -> None:
+    path = built.root / "src/b.txt"
+    before = path.stat()
+    path.write_text("BETA\n")  # same size, new content
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns - 3_600_000_000_000))
+    assert sorted(built.build().ran) == ["b", "d", "f"]
+
+
+def test_input_with_identical_size_and_mtime_rebuilds(built: Project) -> None:
+    for name in ("src/b.txt", "out/b.txt"):
+        built.age(name, 60)  # old enough that the cached digest is trusted
+    assert sorted(built.build().ran) == ["f"]
+
+    path = built.root / "src/b.txt"
+    before = path.stat()
+    path.write_text("BETA\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    assert sorted(built.build().ran) == ["b", "d", "f"]
+
+
+def test_force_runs_everything(built: Project) -> None:
+    assert sorted(built.build("-B").ran) == ALL
+    assert sorted(built.build().ran) == ["f"]
+
+
+def test_skipped_dependency_does_not_count_as_ran(built: Project) -> None:
+    built.write("src/g.txt", "GAMMA\n")
+    assert sorted(built.build().ran) == ["f", "g"]
+
+
+def test_dependency_run_in_earlier_build_reruns_dependent(built: Project) -> None:
+    built.write("src/e/one.txt", "uno\n")
+    assert built.build("e").ran == ["e"]
+    # g reads nothing of e's, but e ran after g's last success.
+    outcome = built.build("g", "--explain")
+    assert outcome.ran == ["g"]
+    assert "`g` runs: dependency `e` ran after its last success" in outcome.stderr
+    assert built.build("g").ran == []
+
+
+def test_targets_build_only_their_closure(built: Project) -> None:
+    built.write("src/a.txt", "changed\n")
+    assert sorted(built.build("c").ran) == ["a", "c"]
+    assert sorted(built.build().ran) == ["b", "d", "f"]
+
+
+def test_failed_step_reruns_even_with_its_outputs(project: Project) -> None:
+    project.spec(
+        """\
+        track flaky {
+            reads "in.txt"
+            owns "out.txt"
+            run "cp in.txt out.txt && echo {{step}} >> ran.log"
+            run "test ! -e fail-now"
+        }
+        """
+    )
+    project.write("in.txt", "x\n")
+    project.write("fail-now", "")
+    assert project.build().code == 1
+    assert project.read("out.txt") == "x\n"
+    assert project.statuses()["flaky"] == "failed"
+
+    again = project.build("--explain")
+    assert again.code == 1
+    assert again.ran == ["flaky"]
+    assert "`flaky` runs: its last run failed" in again.stderr
+
+    (project.root / "fail-now").unlink()
+    assert project.build().ran == ["flaky"]
+    assert project.build().ran == []
+
+
+def test_failure_after_success_is_not_up_to_date(project: Project) -> None:
+    project.spec(
+        """\
+        track flaky {
+            reads "in.txt"
+            owns "out.txt"
+            run "echo {{step}} >> ran.log"
+            run "test ! -e fail-now"
+            run "cp in.txt out.txt"
+        }
+        """
+    )
+    project.write("in.txt", "x\n")
+    assert project.build().ran == ["flaky"]
+    # Forced to run again, it fails without touching its output...
+    project.write("fail-now", "")
+    assert project.build("-B").code == 1
+    (project.root / "fail-now").unlink()
+    # ...so its inputs and outputs match its last success, yet it runs.
+    again = project.build("--explain")
+    assert again.ran == ["flaky"]
+    assert "`flaky` runs: its last run failed" in again.stderr
+
+
+def test_timed_out_step_reruns(project: Project) -> None:
+    project.spec(
+        """\
+        track slow {
+            reads "in.txt"
+            owns "out.txt"
+            timeout 1s
+            run "cp in.txt out.txt && echo {{step}} >> ran.log"
+            run "if test -e hang; then sleep 60; fi"
+        }
+        """
+    )
+    project.write("in.txt", "x\n")
+    project.write("hang", "")
+    first = project.build()
+    assert first.code == 1
+    assert project.statuses()["slow"] == "timed out"
+    (project.root / "hang").unlink()
+    second = project.build("--explain")
+    assert second.ran == ["slow"]
+    assert "`slow` runs: its last run timed out" in second.stderr
+
+
+def test_step_reading_its_own_output_settles(project: Project) -> None:
+    project.spec(
+        """\
+        track grow {
+            reads "gen/**"
+            owns "gen/count.txt"
+            run "mkdir -p gen && echo x >> gen/count.txt && echo {{step}} >> ran.log"
+        }
+        """
+    )
+    assert project.build().ran == ["grow"]
+    assert project.build().ran == []
+
+
+def test_steps_without_reads_or_owns_always_run(project: Project) -> None:
+    project.spec(
+        """\
+        track loose { run "echo {{step}} >> ran.log" }
+        track half {
+            owns "half.txt"
+            run "echo {{step}} >> ran.log && touch half.txt"
+        }
+        """
+    )
+    assert sorted(project.build().ran) == ["half", "loose"]
+    again = project.build("--explain")
+    assert sorted(again.ran) == ["half", "loose"]
+    assert "`loose` runs: it declares neither `reads` nor `owns`" in again.stderr
+    assert "`half` runs: it declares no `reads`, so it always runs" in again.stderr
+
+
+def test_explain_names_each_kind_of_change(built: Project) -> None:
+    built.write("src/b.txt", "changed\n")
+    (built.root / "out/c.txt").unlink()
+    built.write("src/e/two.txt", "two\n")
+    changed = SPEC.replace('TONE = "calm"', 'TONE = "loud"')
+    built.spec(changed.replace("cp src/g.txt", "cp -p src/g.txt"))
+    outcome = built.build("--explain")
+    assert outcome.code == 0
+    lines = [line for line in outcome.stderr.splitlines() if "explain" in line]
+    assert "parc: explain: `a` is up to date: unchanged since its last success" in lines[0]
+    assert any("`b` runs: input `src/b.txt` changed" in line for line in lines)
+    assert any("`c` runs: output `out/c.txt` is missing" in line for line in lines)
+    assert any("`d` runs: dependencies `b`, `c` ran in this build" in line for line in lines)
+    assert any("`e` runs: env `TONE` changed from `calm` to `loud`" in line for line in lines)
+    assert any("input `src/e/two.txt` is new" in line for line in lines)
+    assert any(
+        "`g` runs: dependency `e` ran in this build; command 1 changed from "
+        "`mkdir -p out && cp src/g.txt out/g.txt` to `mkdir -p out && cp -p src/g.txt out/g.txt`"
+        in line
+        for line in lines
+    )
+    assert len(lines) == len(ALL)
+
+
+def test_explain_names_forced_steps(built: Project) -> None:
+    outcome = built.build("-B", "--explain")
+    assert "`a` runs: -B/--force was given" in outcome.stderr
+
+
+def test_durations_are_recorded_for_ordering(built: Project) -> None:
+    for _ in range(6):
+        built.build("-B", "a")
+    with StateStore.open(built.root / ".parc" / "state.db") as store:
+        assert len(store.steps["a"].durations) == 5
+        durations = store.durations()
+    assert set(durations) == set(ALL)
+    assert all(value >= 0 for value in durations.values())
+
+
+def test_state_lives_next_to_the_spec(built: Project, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)
+    assert built.build().ran == ["f"]
+    assert not (elsewhere / ".parc").exists()
+    assert (built.root / ".parc" / "state.db").is_file()
+
+
+def test_dry_run_explain_predicts_without_writing(built: Project) -> None:
+    built.write("src/b.txt", "changed\n")
+    database = built.root / ".parc" / "state.db"
+    before = database.read_bytes()
+    predicted = built.build("-n", "--explain")
+    assert predicted.code == 0
+    assert predicted.ran == []
+    assert "# b\n" in predicted.stdout
+    assert "`b` would run: input `src/b.txt` changed" in predicted.stderr
+    assert "`d` would run: dependency `b` would run in this build" in predicted.stderr
+    assert "`c` is up to date" in predicted.stderr
+    assert database.read_bytes() == before
+    assert sorted(built.build().ran) == ["b", "d", "f"]
+
+
+def test_dry_run_explain_without_state_creates_nothing(project: Project) -> None:
+    project.spec(SPEC)
+    predicted = project.build("-n", "--explain")
+    assert predicted.code == 0
+    assert "`a` would run: no earlier success is recorded" in predicted.stderr
+    assert not (project.root / ".parc").exists()
