@@ -44,13 +44,18 @@ def _parc(settings: Settings, *arguments: str) -> tuple[str, ...]:
     return (*settings.parc, *arguments)
 
 
-def wide(settings: Settings) -> list[Benchmark]:
-    count = 1000
-    tools = (
+def _two_jobs(settings: Settings) -> tuple[Tool, ...]:
+    """Return parc, ninja and make, each building with 2 job slots."""
+    return (
         Tool("parc", _parc(settings, "build", "-j", "2")),
         Tool("ninja", (NINJA, "-j", "2")),
         Tool("make", (MAKE, "-j", "2")),
     )
+
+
+def wide(settings: Settings) -> list[Benchmark]:
+    count = 1000
+    tools = _two_jobs(settings)
     comparison = Comparison("-j 2", tools, targets=(Target("parc", "ninja", 1.0),))
     return [
         Benchmark(
@@ -65,11 +70,7 @@ def wide(settings: Settings) -> list[Benchmark]:
 
 def chain(settings: Settings) -> list[Benchmark]:
     count = 500
-    tools = (
-        Tool("parc", _parc(settings, "build", "-j", "2")),
-        Tool("ninja", (NINJA, "-j", "2")),
-        Tool("make", (MAKE, "-j", "2")),
-    )
+    tools = _two_jobs(settings)
     return [
         Benchmark(
             "chain",

@@ -47,8 +47,9 @@ def describe_machine(parc: Sequence[str], repository: Path) -> dict[str, str]:
     if memory.endswith(" kB") and memory[:-3].isdigit():
         memory = f"{int(memory[:-3]) / MEGABYTE:.0f} GiB"
     commit = _first_line(["git", "rev-parse", "--short", "HEAD"], repository)
-    dirty = _first_line(["git", "status", "--porcelain", "--untracked-files=no"], repository)
-    if commit != "unknown" and dirty != "unknown":
+    # `_first_line` returns "unknown" for empty output, which here means a clean tree.
+    changed = _first_line(["git", "status", "--porcelain", "--untracked-files=no"], repository)
+    if commit != "unknown" and changed != "unknown":
         commit += " with uncommitted changes"
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -150,8 +151,8 @@ def markdown(
         f"{machine['hyperfine']}.",
         "",
         "Ratios are taken within a round (one run of each tool, back to back) and "
-        "summarised by their median; CPU is the median user plus system time of the "
-        "tool and its children; peak RSS is the largest process of the tree, from "
+        "summarised by their median. CPU is the median user plus system time of the "
+        "tool and its children. Peak RSS is the largest process of the tree, from "
         "the last warm-up run.",
         "",
         "### Targets",
