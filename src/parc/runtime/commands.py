@@ -21,6 +21,7 @@ from parc.runtime.process import (
     LEFTOVER_GRACE,
     ExitStatus,
     GroupProcess,
+    Orphans,
     end_leftovers,
     spawn,
     terminate_group,
@@ -30,6 +31,13 @@ from parc.runtime.process import (
 # command: not found, and found but not executable.
 SHELL_NOT_FOUND = 127
 SHELL_NOT_EXECUTABLE = 126
+
+READ_SIZE = 1 << 16
+
+# How long the output pipe is still read after the command's process group
+# was killed. Only a process that left the group can hold the pipe open that
+# long, and parc ends those separately.
+PIPE_LINGER = 0.2
 
 
 class CommandRunner(Protocol):
@@ -51,7 +59,9 @@ class ProcessRunner:
 
     `base_env` is the environment every command inherits; each step's `env`
     and `PARC_STEP` are added to it. `grace` is the time between SIGTERM and
-    SIGKILL.
+    SIGKILL. When a command's shell exits, whatever it left running, in its
+    group or outside it, is ended too. Call `close` after the build to end
+    what is left of steps whose commands could not be waited for.
     """
 
     def __init__(self, root: Path, base_env: dict[str, str], grace: float) -> None:
@@ -59,6 +69,7 @@ class ProcessRunner:
         self.base_env = base_env
         self.grace = grace
         self.running: set[GroupProcess] = set()
+        self.orphans = Orphans()
 
     def environment(self, step: PlanStep) -> dict[str, str]:
         env = dict(self.base_env)
@@ -71,14 +82,17 @@ class ProcessRunner:
             process.signal_group(signum)
 
     async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
-        cwd = str(self.root / step.cwd)
-        if not os.path.isdir(cwd):
+        cwd = self.root / step.cwd
+        if not cwd.is_dir():
             return ExitStatus(None, f"directory `{step.cwd}` does not exist")
-        process, error = spawn(command, cwd, self.environment(step))
+        process, error = spawn(command, str(cwd), self.environment(step))
         if process is None:
             return ExitStatus(None, error)
 
         self.running.add(process)
+        self.orphans.shells.add(process.pid)
+        self.orphans.sessions[process.pid] = step.name
+        leftover_grace = min(self.grace, LEFTOVER_GRACE)
         pipe_closed = trio.Event()
         try:
             async with trio.open_nursery() as nursery:
@@ -89,24 +103,38 @@ class ProcessRunner:
                     # Timeout or teardown: end the whole group before giving up.
                     with trio.CancelScope(shield=True):
                         await terminate_group(process, signal.SIGTERM, self.grace)
-                        await end_leftovers(process, pipe_closed, min(self.grace, LEFTOVER_GRACE))
+                        await self._end_leftovers(process, step, pipe_closed, leftover_grace)
                         await _finish_pump(nursery, pipe_closed)
                     raise
-                await end_leftovers(process, pipe_closed, min(self.grace, LEFTOVER_GRACE))
+                await self._end_leftovers(process, step, pipe_closed, leftover_grace)
                 await _finish_pump(nursery, pipe_closed)
         finally:
             with trio.CancelScope(shield=True):
                 if not process.exited:
                     process.signal_group(signal.SIGKILL)
                     await process.wait_exit()
+                process.signal_group(signal.SIGKILL)
                 returncode = process.reap()
+                self.orphans.shells.discard(process.pid)
                 self.running.discard(process)
 
         if returncode == SHELL_NOT_FOUND:
-            return ExitStatus(returncode, "command not found")
+            return ExitStatus(returncode, f"command not found (exit code {returncode})")
         if returncode == SHELL_NOT_EXECUTABLE:
-            return ExitStatus(returncode, "command not executable")
+            return ExitStatus(returncode, f"command not executable (exit code {returncode})")
         return ExitStatus(returncode)
+
+    async def _end_leftovers(
+        self, process: GroupProcess, step: PlanStep, pipe_closed: trio.Event, grace: float
+    ) -> None:
+        await end_leftovers(process, pipe_closed, grace)
+        await self.orphans.end(grace, name=step.name)
+
+    async def close(self) -> None:
+        """End and reap every process that any step left behind and parc adopted."""
+        with trio.CancelScope(shield=True):
+            steps = dict.fromkeys(self.orphans.sessions.values())
+            await self.orphans.end(min(self.grace, LEFTOVER_GRACE), steps=steps)
 
 
 async def _finish_pump(nursery: trio.Nursery, pipe_closed: trio.Event) -> None:
@@ -115,7 +143,7 @@ async def _finish_pump(nursery: trio.Nursery, pipe_closed: trio.Event) -> None:
     A process that left the group (with `setsid`) may hold the pipe forever,
     so reading stops after a short wait even without EOF.
     """
-    with trio.move_on_after(0.2):
+    with trio.move_on_after(PIPE_LINGER):
         await pipe_closed.wait()
     nursery.cancel_scope.cancel()
 
@@ -126,7 +154,7 @@ async def _pump(fd: int, log: StepLog, pipe_closed: trio.Event) -> None:
     try:
         while True:
             try:
-                data = await stream.receive_some(65536)
+                data = await stream.receive_some(READ_SIZE)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 break
             except OSError as error:  # pragma: no cover - a pipe read does not fail on Linux
@@ -136,7 +164,13 @@ async def _pump(fd: int, log: StepLog, pipe_closed: trio.Event) -> None:
             if not data:
                 break
             log.write(data)
+            await log.wait_room()
     finally:
         pipe_closed.set()
         with trio.CancelScope(shield=True):
             await stream.aclose()
+
+
+def default_environment() -> dict[str, str]:
+    """Return the environment that commands inherit: parc's own."""
+    return dict(os.environ)
