@@ -69,11 +69,11 @@ async def _run_plan(
     root = Path(plan.root)
     runner = ProcessRunner(root, dict(os.environ), options.grace)
     output = ThreadedOutput(out)
-    shown = reporter if reporter is not None else PlainReporter(output, mode, color)
+    active = reporter if reporter is not None else PlainReporter(output, mode, color)
 
     def open_log(step: PlanStep) -> StepLog:
         def forward(data: bytes) -> None:
-            shown.step_output(step, data)
+            active.step_output(step, data)
 
         return StepLog(log_path(root, step.name), on_output=forward, wait_room=output.wait_room)
 
@@ -82,7 +82,7 @@ async def _run_plan(
         async with trio.open_nursery() as nursery:
             await nursery.start(output.run)
             try:
-                return await execute(plan, runner, shown, options, open_log)
+                return await execute(plan, runner, active, options, open_log)
             finally:
                 await runner.close()
                 with trio.CancelScope(shield=True):

@@ -8,7 +8,6 @@ trio's MockClock.
 from __future__ import annotations
 
 import errno
-import os
 import signal
 from pathlib import Path
 from typing import Protocol
@@ -34,9 +33,10 @@ SHELL_NOT_EXECUTABLE = 126
 
 READ_SIZE = 1 << 16
 
-# How long the output pipe is still read after the command's process group
-# was killed. Only a process that left the group can hold the pipe open that
-# long, and parc ends those separately.
+# How long the output pipe is still read after the command and what it left
+# behind were ended. Only a process that parc cannot attribute to the step
+# (one that started a new session and cleared its environment) can hold the
+# pipe open longer.
 PIPE_LINGER = 0.2
 
 
@@ -93,21 +93,26 @@ class ProcessRunner:
         self.orphans.shells.add(process.pid)
         self.orphans.sessions[process.pid] = step.name
         leftover_grace = min(self.grace, LEFTOVER_GRACE)
-        pipe_closed = trio.Event()
+        pump = _Pump(process.output_fd, log)
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_pump, process.output_fd, log, pipe_closed)
+                nursery.start_soon(pump.run)
                 try:
-                    await process.wait_exit()
-                except trio.Cancelled:
-                    # Timeout or teardown: end the whole group before giving up.
+                    try:
+                        await process.wait_exit()
+                    except trio.Cancelled:
+                        # Timeout or teardown: end the whole group before giving up.
+                        with trio.CancelScope(shield=True):
+                            await terminate_group(process, signal.SIGTERM, self.grace)
+                            await self._end_leftovers(process, step, pump, leftover_grace)
+                        raise
+                    # The shell has exited: what is left takes a bounded time,
+                    # and must finish even if the step is cancelled meanwhile,
+                    # so that nothing outlives the command and the log is whole.
                     with trio.CancelScope(shield=True):
-                        await terminate_group(process, signal.SIGTERM, self.grace)
-                        await self._end_leftovers(process, step, pipe_closed, leftover_grace)
-                        await _finish_pump(nursery, pipe_closed)
-                    raise
-                await self._end_leftovers(process, step, pipe_closed, leftover_grace)
-                await _finish_pump(nursery, pipe_closed)
+                        await self._end_leftovers(process, step, pump, leftover_grace)
+                finally:
+                    pump.stop()
         finally:
             with trio.CancelScope(shield=True):
                 if not process.exited:
@@ -125,10 +130,13 @@ class ProcessRunner:
         return ExitStatus(returncode)
 
     async def _end_leftovers(
-        self, process: GroupProcess, step: PlanStep, pipe_closed: trio.Event, grace: float
+        self, process: GroupProcess, step: PlanStep, pump: _Pump, grace: float
     ) -> None:
-        await end_leftovers(process, pipe_closed, grace)
+        await end_leftovers(process, pump.closed, grace)
         await self.orphans.end(grace, name=step.name)
+        # A process that left the group may hold the pipe open for ever.
+        with trio.move_on_after(PIPE_LINGER):
+            await pump.closed.wait()
 
     async def close(self) -> None:
         """End and reap every process that any step left behind and parc adopted."""
@@ -137,40 +145,40 @@ class ProcessRunner:
             await self.orphans.end(min(self.grace, LEFTOVER_GRACE), steps=steps)
 
 
-async def _finish_pump(nursery: trio.Nursery, pipe_closed: trio.Event) -> None:
-    """Stop reading output once nothing more can come.
+class _Pump:
+    """Copies everything from a command's output pipe to its log until EOF or `stop`.
 
-    A process that left the group (with `setsid`) may hold the pipe forever,
-    so reading stops after a short wait even without EOF.
+    Outside cancellation does not reach it, so no output is lost while the
+    command is being ended. The runner calls `stop` once nothing more can come.
     """
-    with trio.move_on_after(PIPE_LINGER):
-        await pipe_closed.wait()
-    nursery.cancel_scope.cancel()
 
+    def __init__(self, fd: int, log: StepLog) -> None:
+        self.fd = fd
+        self.log = log
+        self.closed = trio.Event()
+        self._scope = trio.CancelScope(shield=True)
 
-async def _pump(fd: int, log: StepLog, pipe_closed: trio.Event) -> None:
-    """Copy everything from the output pipe to the step's log until EOF."""
-    stream = trio.lowlevel.FdStream(fd)
-    try:
-        while True:
-            try:
-                data = await stream.receive_some(READ_SIZE)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                break
-            except OSError as error:  # pragma: no cover - a pipe read does not fail on Linux
-                if error.errno == errno.EINTR:
-                    continue
-                break
-            if not data:
-                break
-            log.write(data)
-            await log.wait_room()
-    finally:
-        pipe_closed.set()
-        with trio.CancelScope(shield=True):
-            await stream.aclose()
+    def stop(self) -> None:
+        self._scope.cancel()
 
-
-def default_environment() -> dict[str, str]:
-    """Return the environment that commands inherit: parc's own."""
-    return dict(os.environ)
+    async def run(self) -> None:
+        stream = trio.lowlevel.FdStream(self.fd)
+        try:
+            with self._scope:
+                while True:
+                    try:
+                        data = await stream.receive_some(READ_SIZE)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError):
+                        break
+                    except OSError as error:  # pragma: no cover - pipe reads do not fail on Linux
+                        if error.errno == errno.EINTR:
+                            continue
+                        break
+                    if not data:
+                        break
+                    self.log.write(data)
+                    await self.log.wait_room()
+        finally:
+            self.closed.set()
+            with trio.CancelScope(shield=True):
+                await stream.aclose()

@@ -57,7 +57,7 @@ class StepResult:
 
 @attrs.frozen
 class BuildResult:
-    """How every step of the plan ended, in spec order, and how the build ended."""
+    """The outcome of every step of the plan, in spec order, and of the whole build."""
 
     results: Mapping[str, StepResult]
     started: float
@@ -144,9 +144,9 @@ async def execute(
         reporter: hears every event of the build.
         options: slots, keep-going, grace, order and the gate.
         open_log: opens the log of a step that is about to run.
-        interrupts: signal numbers to act on as if they were received; when
-            it is None and `options.handle_signals` is set, the real SIGINT,
-            SIGTERM and SIGHUP are handled.
+        interrupts: signal numbers to act on as if they were received. When
+            it is None and `options.handle_signals` is set, parc handles the
+            real SIGINT, SIGTERM and SIGHUP.
 
     Returns:
         One result per step of the plan, in spec order.
@@ -238,13 +238,12 @@ class _Executor:
             )
         self.reporter.step_finished(result, blocked)
 
+        # Say once that a failure stopped the build, if that changes anything.
         stopped = self.scheduler.stopped_reason
         if not was_stopping and stopped is not None and self.interrupted_by is None:
-            waiting = self.scheduler.ready() or any(
-                name not in self.scheduler.verdicts for name in self.plan.by_name
-            )
-            if waiting or self.scheduler.running:
-                self.reporter.build_stopping(stopped, sorted(self.scheduler.running))
+            unfinished = [n for n in self.plan.by_name if n not in self.scheduler.verdicts]
+            if unfinished:
+                self.reporter.build_stopping(stopped, self._running_names())
 
     # One step.
 

@@ -1,4 +1,4 @@
-"""Where the reporter's bytes go: straight to a stream, or through a worker thread.
+"""Destinations of the reporter's bytes: a stream written at once, or a worker thread.
 
 A write to a terminal or a pipe blocks when the reader is slow. Done on the
 event loop, such a write would stop the reading of every step's output pipe,
@@ -69,7 +69,7 @@ class _Writer:
             # The reader went away (a closed pipe, a hung-up terminal). The
             # build goes on and its logs stay complete; nothing more is shown.
             self.broken = True
-            logger.warning("parc: cannot write its output any more: %s", error)
+            logger.warning("cannot write the build output any more: %s", error)
 
     def _copy(self, part: FileRange) -> None:
         last = b"\n"

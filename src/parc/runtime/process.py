@@ -88,7 +88,7 @@ def set_child_subreaper(enabled: bool) -> bool:
 
 @attrs.frozen
 class ExitStatus:
-    """How a command ended.
+    """The end of a command.
 
     `returncode` is the exit code, or minus the signal number when a signal
     killed it, as `subprocess` reports it. `start_error` is set instead when
@@ -206,7 +206,10 @@ def spawn(
 
     Returns the process, or None and the reason it could not start.
     """
-    read_fd, write_fd = os.pipe()
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError as error:
+        return None, f"cannot create a pipe for its output: {error.strerror}"
     preexec: Callable[[], None] | None = None
     if die_with_parent and _prctl is not None:
         parent = os.getpid()
@@ -251,7 +254,7 @@ async def terminate_group(process: GroupProcess, signum: int, grace: float) -> N
 async def end_leftovers(process: GroupProcess, pipe_closed: trio.Event, grace: float) -> None:
     """End what the exited shell left in its group: SIGTERM, then SIGKILL.
 
-    Waits up to `grace` seconds for the output pipe to close, which tells
+    Waits up to `grace` seconds for the output pipe to close, which shows
     that every process still writing to it has exited.
     """
     process.signal_group(signal.SIGTERM)
@@ -265,7 +268,7 @@ async def end_leftovers(process: GroupProcess, pipe_closed: trio.Event, grace: f
 
 @attrs.frozen
 class ProcessInfo:
-    """What /proc tells about a process: its parent, group, session and state letter."""
+    """A process as /proc/PID/stat describes it: parent, group, session and state letter."""
 
     pid: int
     parent: int
@@ -321,8 +324,8 @@ class Orphans:
     a child belongs to a step when it is in a session that parc started for
     that step, or when its environment names the step in `PARC_STEP`. A
     process that both started a new session and cleared its environment
-    cannot be told apart from an unrelated child of the program that embeds
-    parc, so it is left alone.
+    looks the same as an unrelated child of the program that embeds parc,
+    so it is left alone.
     """
 
     def __init__(self) -> None:

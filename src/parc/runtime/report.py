@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 
 FAILURE_TAIL_LINES = 20
 MAX_PARTIAL_LINE = 1 << 16
-"""The longest line kept whole in prefixed and raw modes; longer ones are split."""
+"""The maximum length of a line kept whole in prefixed and raw modes; longer ones are split."""
 MAX_PREFIX_WIDTH = 24
 
 
 class OutputMode(enum.Enum):
-    """How step output reaches the terminal.
+    """The presentation of step output on the terminal.
 
     GROUPED prints each step's output as one block when the step ends.
     PREFIXED prints whole lines as they come, each prefixed with the step's
@@ -44,7 +44,7 @@ class OutputMode(enum.Enum):
 
 class Reporter(Protocol):
     def build_started(self, plan: Plan, total: int) -> None:
-        """A build of `total` requested steps of `plan` has started."""
+        """Announce a build of `total` requested steps of `plan`."""
         ...
 
     def step_started(self, step: PlanStep, log: Path | None) -> None: ...
@@ -52,7 +52,7 @@ class Reporter(Protocol):
     def step_output(self, step: PlanStep, data: bytes) -> None: ...
 
     def step_timed_out(self, step: PlanStep, attempt: int, elapsed: float) -> None:
-        """An attempt ran out of time; its commands are being ended."""
+        """Report an attempt that ran out of time, while its commands are being ended."""
         ...
 
     def step_retrying(self, step: PlanStep, attempt: int, previous: Verdict) -> None:
@@ -62,7 +62,7 @@ class Reporter(Protocol):
     def step_finished(self, result: StepResult, blocked: Sequence[str]) -> None: ...
 
     def build_stopping(self, reason: str, running: Sequence[str]) -> None:
-        """A failure stopped the build: nothing new starts, `running` steps finish."""
+        """Report that a failure stopped the build: nothing new starts, `running` steps finish."""
         ...
 
     def still_running(self, running: Sequence[tuple[str, float]]) -> None:
@@ -261,6 +261,7 @@ class PlainReporter:
                 lines.append(f"parc: log of `{step.name}`: {_display_path(result.log_path)}")
             self._write_lines(*lines)
         self._logs.pop(step.name, None)
+        self._shown.pop(step.name, None)
 
     def _header(self, result: StepResult) -> str:
         verdict = result.verdict

@@ -35,7 +35,7 @@ DEFAULT_DURATION = 1.0
 
 
 class Status(enum.Enum):
-    """How a step ended, or why it never ran; exactly one per step."""
+    """The outcome of a step, or the reason it never ran; exactly one per step."""
 
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -58,7 +58,7 @@ class Status(enum.Enum):
 
 
 class Order(enum.Enum):
-    """How ready steps are ordered when there are more than free slots.
+    """The rule that orders ready steps when there are more of them than free slots.
 
     CRITICAL_PATH starts the step with the longest remaining path first.
     FIRST_COME starts steps in the order they became ready, as a plain
@@ -89,7 +89,7 @@ def estimate_durations(plan: Plan, durations: Mapping[str, float]) -> dict[str, 
 
     A step with a recorded duration keeps it. Every other step gets the
     median of the recorded durations of the plan's steps, so that one new
-    step in a slow project is not assumed to be instant; without any record,
+    step in a slow project is not assumed to be instant. Without any record,
     every step weighs `DEFAULT_DURATION`.
     """
     known = {
@@ -151,16 +151,16 @@ class Scheduler:
         self._ready: dict[str | None, list[tuple[float, int, str]]] = {}
         self._arrival = itertools.count()
 
-        wanted = set(self.steps) if requested is None else set(requested)
+        requested_names = set(self.steps) if requested is None else set(requested)
         for step in plan.steps:
             self.state[step.name] = _State.WAITING
             self.waiting_on[step.name] = sum(1 for name in step.after if name in self.steps)
-            if step.name not in wanted:
+            if step.name not in requested_names:
                 self.state[step.name] = _State.DONE
                 self.verdicts[step.name] = Verdict(Status.NOT_REQUESTED)
         for step in plan.steps:
-            missing = [name for name in step.after if name not in wanted]
-            if step.name in wanted and missing:
+            missing = [name for name in step.after if name not in requested_names]
+            if step.name in requested_names and missing:
                 raise ValueError(
                     f"step `{step.name}` is requested but its dependency `{missing[0]}` is not"
                 )
