@@ -17,6 +17,19 @@ import pytest
 RECORD = 'run "date +%s.%N > {{step}}.start; sleep 0.3; date +%s.%N > {{step}}.end"'
 
 
+def meet(other: str) -> str:
+    """Return a command that records its times and waits, up to 30 s, for `other` to start.
+
+    It fails unless `other` starts while it runs, so a success proves that
+    the two steps overlapped, however slow the machine is.
+    """
+    return (
+        'run "date +%s.%N > {{step}}.start; i=0; '
+        f"until [ -s {other}.start ]; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.05; done; "
+        'date +%s.%N > {{step}}.end"'
+    )
+
+
 def build(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, NO_COLOR="1")
     env.pop("PARC_STEP", None)
@@ -47,7 +60,7 @@ def overlap(first: tuple[float, float], second: tuple[float, float]) -> bool:
 
 
 def test_independent_steps_run_in_parallel(tmp_path: Path) -> None:
-    root = spec(tmp_path, f"track a {{ {RECORD} }}\ntrack b {{ {RECORD} }}\n")
+    root = spec(tmp_path, f"track a {{ {meet('b')} }}\ntrack b {{ {meet('a')} }}\n")
     completed = build(root, "-j", "2")
     assert completed.returncode == 0, completed.stdout
     assert overlap(interval(root, "a"), interval(root, "b"))
@@ -65,7 +78,7 @@ def test_one_job_runs_steps_one_at_a_time(tmp_path: Path) -> None:
 def test_pool_limits_steps_below_jobs(tmp_path: Path) -> None:
     names = ["a", "b", "c"]
     steps = "".join(f"track {name} {{\n    pool link\n    {RECORD}\n}}\n" for name in names)
-    root = spec(tmp_path, f"pool link = 1\ntrack free {{ {RECORD} }}\n{steps}")
+    root = spec(tmp_path, f"pool link = 1\ntrack free {{ {meet('a')} }}\n{steps}")
     completed = build(root, "-j", "4")
     assert completed.returncode == 0, completed.stdout
     times = [interval(root, name) for name in names]
