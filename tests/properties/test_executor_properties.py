@@ -338,7 +338,15 @@ def test_interrupt_leaves_nothing_running(
         ignores = case.scripts[call.step].ignores_signals
         if not ignores and call.start <= at < call.end:
             raise AssertionError(f"{call} outlived the signal at {at}")
+    name_of_signal = signal.Signals(signum).name
+    cancelled_reasons = (
+        f"interrupted by {name_of_signal}",
+        f"not started because parc was interrupted by {name_of_signal}",
+    )
     for name, step_result in result.results.items():
+        verdict = step_result.verdict
+        if verdict.status is Status.CANCELLED and not verdict.reason.endswith("` failed"):
+            assert verdict.reason in cancelled_reasons, (name, verdict)
         if not calls_of(run, name) and step_result.verdict.status is not Status.UP_TO_DATE:
             assert step_result.verdict.status in (
                 Status.CANCELLED,

@@ -263,7 +263,7 @@ class _Executor:
         self.reporter.step_started(step, log.path)
         started = trio.current_time()
         status: ExitStatus | None = None
-        verdict = Verdict(Status.CANCELLED, self._interrupt_reason())
+        verdict = Verdict(Status.SUCCEEDED)
         attempt = 0
         try:
             while attempt <= step.retries and self.interrupted_by is None:
@@ -277,6 +277,8 @@ class _Executor:
                     break  # success, cancelled, or a command that cannot start
         finally:
             log.close()
+        if attempt == 0:  # interrupted before its first command
+            verdict = Verdict(Status.CANCELLED, self._interrupt_reason())
 
         result = StepResult(step, verdict, attempt, status, started, trio.current_time(), log.path)
         if gate is not None:
