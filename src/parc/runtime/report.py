@@ -240,6 +240,8 @@ class PlainReporter:
         self.finished += 1 + len(blocked)
         step = result.step
         verdict = result.verdict
+        if verdict.status is Status.UP_TO_DATE:
+            return  # only the summary counts them, so a no-op build stays short
         self._flush_partial(step.name)
 
         self._write_lines(self._header(result))
@@ -268,8 +270,6 @@ class PlainReporter:
         step = result.step
         status = self._paint(_STATUS_STYLE[verdict.status], verdict.status.value)
         header = f"[{self.finished}/{self.total}] {step.name} {status}"
-        if verdict.status is Status.UP_TO_DATE:
-            return header + (f": {verdict.reason}" if verdict.reason else "")
         preposition = "in" if verdict.status is Status.SUCCEEDED else "after"
         header += f" {preposition} {format_seconds(result.duration)}"
         if verdict.reason:
