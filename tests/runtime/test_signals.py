@@ -8,16 +8,19 @@ and checks that once parc has exited no process of the build is alive.
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from procs import (
+    PARC,
     Project,
     PtyParc,
     command_line,
     kill_marked,
+    parc_environment,
     run_parc,
     start_parc,
     survivors,
@@ -204,3 +207,29 @@ def test_shell_has_parent_death_signal(tmp_path: Path) -> None:
     completed = run_parc(project)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert f"pdeathsig {int(signal.SIGKILL)}" in project.log("probe")
+
+
+def test_ignored_sighup_stays_ignored(tmp_path: Path) -> None:
+    # As under `nohup`: parc starts with SIGHUP ignored, so SIGHUP must not
+    # stop the build.
+    project = write_spec(
+        tmp_path, 'track steady { run "touch steady.ready; sleep 1; echo finished" }\n'
+    )
+    parc = subprocess.Popen(
+        [*PARC, "build"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=parc_environment(),
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    try:
+        wait_for_file(project.root / "steady.ready")
+        parc.send_signal(signal.SIGHUP)
+        output, _ = parc.communicate(timeout=60)
+    finally:
+        kill_marked(project.mark)
+    assert parc.returncode == 0, output.decode()
+    assert b"finished" in output
+    assert b"SIGHUP" not in output

@@ -351,7 +351,11 @@ class _Executor:
     async def _watch_real_signals(
         self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        with trio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
+        # A signal that parc was started with ignored stays ignored, so that
+        # `nohup parc build` survives the terminal closing and a build started
+        # in the background by a script is not stopped by the script's Ctrl-C.
+        handled = [s for s in HANDLED_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
+        with trio.open_signal_receiver(*handled) as signals:
             await self._watch_signals(signals, task_status)
 
     async def _watch_signals(
