@@ -157,7 +157,7 @@ def step_outcome(case: Case, name: str, start: int, dependencies_ran: bool) -> E
 
 
 def remaining_paths(case: Case) -> dict[str, float]:
-    """Longest remaining path of each step by brute force over all chains."""
+    """The maximum remaining path of each step, by brute force over all chains."""
     plan = case.plan
     known = {n: d for n, d in case.durations.items() if n in plan.by_name}
     default = statistics.median(known.values()) if known else DEFAULT_DURATION

@@ -1,8 +1,8 @@
 """A fake `CommandRunner`, a recording reporter and a gate for tests on MockClock.
 
-A command of a fake step is named `cmd0`, `cmd1`, ...; the script of the step
-says, for each attempt and each command, how long it runs (integer ticks of
-virtual time) and how it ends.
+A command of a fake step is named `cmd0`, `cmd1`, and so on. The script of
+the step gives, for each attempt and each command, how long it runs (integer
+ticks of virtual time) and how it ends.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class FakeRunner:
 
 
 class FakeGate:
-    """Calls a step up to date when its script says so and no dependency ran."""
+    """Calls a step up to date when its script marks it so and no dependency ran."""
 
     def __init__(self, scripts: Mapping[str, Script]) -> None:
         self.scripts = scripts

@@ -31,9 +31,9 @@ from procs import (
 
 pytestmark = pytest.mark.slow
 
-# A grandchild that ignores SIGTERM and SIGINT; a job that starts a session
-# of its own with setsid; a double fork whose last process ends up
-# parented to parc; a step that waits and never gets to start.
+# The steps: a grandchild that ignores SIGTERM and SIGINT, a job that starts
+# a session of its own with setsid, a double fork whose last process ends up
+# parented to parc, and a step that waits and never gets to start.
 HOSTILE_STEPS = """\
 track stubborn {
     run "sh -c 'trap \\"\\" TERM INT; touch stubborn.ready; sleep 1001' & wait"

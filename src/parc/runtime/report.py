@@ -336,21 +336,11 @@ class PlainReporter:
 
     def _show_so_far(self, name: str) -> None:
         """Show what a running step has written since the last time, in grouped mode."""
-        if self.mode is not OutputMode.GROUPED:
-            return
-        path = self._logs.get(name)
-        if path is None:
-            return
-        try:
-            size = path.stat().st_size
-        except OSError:
-            return
-        if size > self._shown[name]:
-            self._write_lines(f"parc: output of `{name}` so far:")
-            self.output.copy(FileRange(path, self._shown[name], size))
-            self._shown[name] = size
+        if self.mode is OutputMode.GROUPED:
+            self._show_rest(name, f"parc: output of `{name}` so far:")
 
-    def _show_rest(self, name: str) -> None:
+    def _show_rest(self, name: str, heading: str | None = None) -> None:
+        """Copy the part of a step's log not shown yet, after `heading` if there is any."""
         path = self._logs.get(name)
         if path is None:
             return
@@ -359,6 +349,8 @@ class PlainReporter:
         except OSError:
             return
         if size > self._shown[name]:
+            if heading is not None:
+                self._write_lines(heading)
             self.output.copy(FileRange(path, self._shown[name], size))
             self._shown[name] = size
 
