@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 FAILURE_TAIL_LINES = 20
 MAX_PARTIAL_LINE = 1 << 16
-"""The maximum length of a line kept whole in prefixed and raw modes; longer ones are split."""
+"""The length past which a line without a newline is written as a piece, in live modes."""
 MAX_PREFIX_WIDTH = 24
 
 
