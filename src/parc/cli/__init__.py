@@ -23,6 +23,7 @@ __all__ = ["cli", "main"]
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with its code."""
+    _open_standard_streams()
     logging.basicConfig(
         level=os.environ.get("PARC_LOG", "WARNING").upper(), format="%(name)s: %(message)s"
     )
@@ -58,6 +59,27 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         code = EXIT_INTERNAL
     _flush()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _open_standard_streams() -> None:
+    """Point a closed stdin, stdout or stderr at /dev/null.
+
+    Started as `parc >&-`, parc would otherwise fail on its first write, and a
+    step's first opened file would take the free descriptor and receive what
+    the step prints.
+    """
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            devnull = os.open(os.devnull, mode)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
 
 
 def _flush() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from parc.cli.complete import complete_arguments
 from parc.cli.errors import EXIT_OK
 from parc.plan import Plan
 from parc.render import use_color
+
+if TYPE_CHECKING:
+    from parc.runtime import OutputMode
 
 _EPILOG = """\b
 Examples:
@@ -62,6 +66,15 @@ def _jobs_default() -> int:
     help="Time between forwarding a signal to running commands and killing them.",
 )
 @click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="After SECONDS without a step starting or ending, list the steps still running; "
+    "0 turns this off.",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=0),
@@ -87,9 +100,10 @@ def _jobs_default() -> int:
     "--output",
     "output",
     type=click.Choice(["grouped", "prefixed", "raw"]),
-    default="grouped",
-    show_default=True,
-    help="Print each step's output as one block when it ends, or line by line.",
+    default=None,
+    help="Print each step's output as one block when the step ends (grouped), or line by "
+    "line as it comes, with or without the step's name in front "
+    "[default: prefixed on a terminal, grouped otherwise].",
 )
 def build(
     arguments: tuple[str, ...],
@@ -97,11 +111,12 @@ def build(
     explain: bool,
     file: str | None,
     grace: float,
+    heartbeat: float,
     jobs: int | None,
     keep_going: bool,
     dry_run: bool,
     no_wait: bool,
-    output: str,
+    output: str | None,
 ) -> int:
     """Build the named steps and everything they run after.
 
@@ -126,19 +141,32 @@ def build(
     from parc.runtime import BuildResult, Options, OutputMode, run_plan
 
     slots = _jobs_default() if jobs is None else (jobs or None)
-    options = Options(jobs=slots, keep_going=keep_going, grace=grace)
+    options = Options(
+        jobs=slots,
+        keep_going=keep_going,
+        grace=grace,
+        requested=frozenset(step.name for step in plan.steps),
+        heartbeat=heartbeat or None,
+    )
+    mode = OutputMode(output) if output is not None else _default_mode()
     sys.stdout.flush()
 
+    # The whole plan runs, so the steps outside the targets end as not requested.
     def run(options: Options) -> BuildResult:
         return run_plan(
-            plan,
-            options,
-            sys.stdout.buffer,
-            mode=OutputMode(output),
-            color=use_color(sys.stdout),
+            compiled.plan, options, sys.stdout.buffer, mode=mode, color=use_color(sys.stdout)
         )
 
-    return run_incremental(plan, options, run, force=force, explain=explain, wait=not no_wait)
+    return run_incremental(
+        compiled.plan, options, run, force=force, explain=explain, wait=not no_wait
+    )
+
+
+def _default_mode() -> OutputMode:
+    """Choose live lines for a person at a terminal, and whole blocks for a log or a pipe."""
+    from parc.runtime import OutputMode
+
+    return OutputMode.PREFIXED if sys.stdout.isatty() else OutputMode.GROUPED
 
 
 def _dry_run_text(plan: Plan) -> str:

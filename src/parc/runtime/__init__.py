@@ -13,16 +13,20 @@ import trio
 
 from parc.plan import Plan, PlanStep
 from parc.runtime.commands import ProcessRunner
-from parc.runtime.executor import BuildResult, Options, StepResult, execute
+from parc.runtime.executor import BuildResult, Options, StepGate, StepResult, execute
 from parc.runtime.logs import StepLog
+from parc.runtime.output import ThreadedOutput
+from parc.runtime.process import set_child_subreaper
 from parc.runtime.report import OutputMode, PlainReporter, Reporter
-from parc.runtime.scheduler import Status, Verdict
+from parc.runtime.scheduler import Order, Status, Verdict
 
 __all__ = [
     "BuildResult",
     "Options",
+    "Order",
     "OutputMode",
     "Status",
+    "StepGate",
     "StepResult",
     "Verdict",
     "log_path",
@@ -45,15 +49,44 @@ def run_plan(
     color: bool = False,
     reporter: Reporter | None = None,
 ) -> BuildResult:
-    """Run `plan` with real processes and report to `out`; return how each step ended."""
+    """Run `plan` with real processes and report to `out`; return how each step ended.
+
+    Every byte of the report is written and flushed to `out` before this
+    returns. `reporter` replaces the plain printer; it then gets no output
+    stream of its own.
+    """
+    return trio.run(_run_plan, plan, options, out, mode, color, reporter)
+
+
+async def _run_plan(
+    plan: Plan,
+    options: Options,
+    out: BinaryIO,
+    mode: OutputMode,
+    color: bool,
+    reporter: Reporter | None,
+) -> BuildResult:
     root = Path(plan.root)
     runner = ProcessRunner(root, dict(os.environ), options.grace)
-    shown = reporter if reporter is not None else PlainReporter(out, mode, color, str(root))
+    output = ThreadedOutput(out)
+    active = reporter if reporter is not None else PlainReporter(output, mode, color)
 
     def open_log(step: PlanStep) -> StepLog:
         def forward(data: bytes) -> None:
-            shown.step_output(step, data)
+            active.step_output(step, data)
 
-        return StepLog(log_path(root, step.name), on_output=forward)
+        return StepLog(log_path(root, step.name), on_output=forward, wait_room=output.wait_room)
 
-    return trio.run(execute, plan, runner, shown, options, open_log)
+    was_subreaper = set_child_subreaper(True)
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(output.run)
+            try:
+                return await execute(plan, runner, active, options, open_log)
+            finally:
+                await runner.close()
+                with trio.CancelScope(shield=True):
+                    await output.drain()
+                nursery.cancel_scope.cancel()
+    finally:
+        set_child_subreaper(was_subreaper)

@@ -1,11 +1,11 @@
 """The executor: runs a plan on trio with the scheduler's decisions.
 
-One nursery holds a task per running step and a task that watches signals.
-A central loop starts every step the scheduler allows, then waits for a step
-to end. It drains every completion that is already queued before it starts
-anything new, so steps that end at the same instant are handled together and
-the order of starts is repeatable (trio itself would break such ties at
-random).
+One nursery holds a task per running step, a task that watches signals and
+a task that reports steps that run long. A central loop starts every step
+the scheduler allows, then waits for a step to end. It drains every
+completion that is already queued before it starts anything new, so steps
+that end at the same instant are handled together and the order of starts
+is repeatable (trio itself would break such ties at random).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Collection, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -23,9 +23,9 @@ import trio
 from parc.plan import Plan, PlanStep
 from parc.runtime.commands import CommandRunner
 from parc.runtime.logs import StepLog
-from parc.runtime.process import ExitStatus
-from parc.runtime.report import Reporter
-from parc.runtime.scheduler import Scheduler, Status, Verdict
+from parc.runtime.process import ExitStatus, signal_name
+from parc.runtime.report import Reporter, attempt_label, format_seconds
+from parc.runtime.scheduler import Order, Scheduler, Status, Verdict
 
 logger = logging.getLogger("parc.runtime")
 
@@ -34,7 +34,11 @@ HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 @attrs.frozen
 class StepResult:
-    """The end of one step: its verdict, the last command's exit, and timing."""
+    """The end of one step: its verdict, the last command's exit, and timing.
+
+    `attempts` counts the attempts that ran (0 for a step that never ran).
+    `started` and `ended` are trio clock times.
+    """
 
     step: PlanStep
     verdict: Verdict
@@ -53,6 +57,8 @@ class StepResult:
 
 @attrs.frozen
 class BuildResult:
+    """The outcome of every step of the plan, in spec order, and of the whole build."""
+
     results: Mapping[str, StepResult]
     started: float
     ended: float
@@ -71,6 +77,17 @@ class BuildResult:
 
 
 LogFactory = Callable[[PlanStep], StepLog]
+
+
+@attrs.define
+class _TimeoutNotice:
+    """Whether the reporter has heard that one attempt timed out."""
+
+    step: PlanStep
+    attempt: int
+    begun: float
+    reported: bool = False
+    scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
 
 
 class StepGate(Protocol):
@@ -92,9 +109,12 @@ class StepGate(Protocol):
 class Options:
     """How to run a plan.
 
-    `jobs` is the number of job slots (None: unlimited). `grace` is the time in
-    seconds between forwarding a signal and SIGKILL. `durations` holds the
-    recorded durations in seconds that order ready steps.
+    `jobs` is the number of job slots (None: unlimited). `grace` is the time
+    in seconds between forwarding a signal and SIGKILL. `durations` holds the
+    recorded durations in seconds that order ready steps. `requested` names
+    the steps to run with every dependency (None: all); the others end as not
+    requested. `heartbeat` is the time in seconds without a step starting or
+    ending after which the reporter hears which steps still run (None: never).
     """
 
     jobs: int | None = None
@@ -103,6 +123,9 @@ class Options:
     durations: Mapping[str, float] = attrs.Factory(dict)
     handle_signals: bool = True
     gate: StepGate | None = None
+    requested: Collection[str] | None = None
+    order: Order = Order.CRITICAL_PATH
+    heartbeat: float | None = None
 
 
 async def execute(
@@ -111,9 +134,25 @@ async def execute(
     reporter: Reporter,
     options: Options,
     open_log: LogFactory | None = None,
+    interrupts: trio.abc.ReceiveChannel[int] | None = None,
 ) -> BuildResult:
-    """Run every step of `plan` and return how each ended."""
-    return await _Executor(plan, runner, reporter, options, open_log).run()
+    """Run the requested steps of `plan` and return how each step ended.
+
+    Args:
+        plan: the steps to run.
+        runner: runs one command of a step.
+        reporter: hears every event of the build.
+        options: slots, keep-going, grace, order and the gate.
+        open_log: opens the log of a step that is about to run.
+        interrupts: signal numbers to act on as if they were received. When
+            it is None and `options.handle_signals` is set, parc handles the
+            real SIGINT, SIGTERM and SIGHUP.
+
+    Returns:
+        One result per step of the plan, in spec order.
+    """
+    executor = _Executor(plan, runner, reporter, options, open_log)
+    return await executor.run(interrupts)
 
 
 class _Executor:
@@ -130,22 +169,42 @@ class _Executor:
         self.reporter = reporter
         self.options = options
         self.open_log = open_log or (lambda step: StepLog(None))
-        self.scheduler = Scheduler(plan, options.jobs, options.keep_going, options.durations)
+        self.scheduler = Scheduler(
+            plan,
+            options.jobs,
+            options.keep_going,
+            options.durations,
+            options.requested,
+            options.order,
+        )
         self.results: dict[str, StepResult] = {}
         self.ran: set[str] = set()
+        self.start_times: dict[str, float] = {}
+        self.last_activity = 0.0
         self.interrupted_by: int | None = None
         self.killed = False
+        self.nursery: trio.Nursery | None = None
 
-    async def run(self) -> BuildResult:
+    async def run(self, interrupts: trio.abc.ReceiveChannel[int] | None) -> BuildResult:
         started = trio.current_time()
-        self.reporter.build_started(self.plan)
+        self.last_activity = started
+        total = sum(1 for step in self.plan.steps if step.name not in self.scheduler.verdicts)
+        self.reporter.build_started(self.plan, total)
         send, receive = trio.open_memory_channel[StepResult](math.inf)
+
         async with trio.open_nursery() as nursery:
-            if self.options.handle_signals:
-                await nursery.start(self._watch_signals)
+            self.nursery = nursery
+            if interrupts is not None:
+                await nursery.start(self._watch_signals, interrupts)
+            elif self.options.handle_signals:
+                await nursery.start(self._watch_real_signals)
+            if self.options.heartbeat:
+                nursery.start_soon(self._heartbeat, self.options.heartbeat)
+
             while True:
                 for step in self.scheduler.start_ready():
-                    self.reporter.step_started(step)
+                    self.start_times[step.name] = trio.current_time()
+                    self.last_activity = trio.current_time()
                     nursery.start_soon(self._run_step, step, send)
                 if self.scheduler.done():
                     break
@@ -167,11 +226,26 @@ class _Executor:
         return build
 
     def _finished(self, result: StepResult) -> None:
-        self.results[result.step.name] = result
-        blocked = self.scheduler.finish(result.step.name, result.verdict)
-        for name in blocked:
-            self.results[name] = StepResult(self.plan.by_name[name], self.scheduler.verdicts[name])
+        name = result.step.name
+        self.last_activity = trio.current_time()
+        self.start_times.pop(name, None)
+        self.results[name] = result
+        was_stopping = self.scheduler.stopping
+        blocked = self.scheduler.finish(name, result.verdict)
+        for blocked_name in blocked:
+            self.results[blocked_name] = StepResult(
+                self.plan.by_name[blocked_name], self.scheduler.verdicts[blocked_name]
+            )
         self.reporter.step_finished(result, blocked)
+
+        # Say once that a failure stopped the build, if that changes anything.
+        stopped = self.scheduler.stopped_reason
+        if not was_stopping and stopped is not None and self.interrupted_by is None:
+            unfinished = [n for n in self.plan.by_name if n not in self.scheduler.verdicts]
+            if unfinished:
+                self.reporter.build_stopping(stopped, self._running_names())
+
+    # One step.
 
     async def _run_step(self, step: PlanStep, send: trio.MemorySendChannel[StepResult]) -> None:
         gate = self.options.gate
@@ -183,37 +257,53 @@ class _Executor:
                 skipped = Verdict(Status.UP_TO_DATE, reason)
                 send.send_nowait(StepResult(step, skipped, 0, None, now, now))
                 return
+
         self.ran.add(step.name)
         log = self.open_log(step)
+        self.reporter.step_started(step, log.path)
         started = trio.current_time()
-        total = step.retries + 1
         status: ExitStatus | None = None
         verdict = Verdict(Status.SUCCEEDED)
         attempt = 0
         try:
-            for attempt in range(1, total + 1):
+            while attempt <= step.retries and self.interrupted_by is None:
+                attempt += 1
+                if step.retries:
+                    log.note(f"parc: {attempt_label(attempt, step)}")
                 if attempt > 1:
-                    log.note(f"parc: attempt {attempt} of {total}")
-                    self.reporter.step_retrying(step, attempt, total)
-                status, verdict = await self._attempt(step, log)
-                if verdict.status is Status.SUCCEEDED or self.interrupted_by is not None:
-                    break
-                if status is not None and status.returncode is None:
-                    break  # retrying cannot create a missing directory
+                    self.reporter.step_retrying(step, attempt, verdict)
+                status, verdict = await self._attempt(step, attempt, log)
+                if verdict.status not in (Status.FAILED, Status.TIMED_OUT):
+                    break  # success, cancelled, or a command that cannot start
         finally:
             log.close()
+        if attempt == 0:  # interrupted before its first command
+            verdict = Verdict(Status.CANCELLED, self._interrupt_reason())
+
         result = StepResult(step, verdict, attempt, status, started, trio.current_time(), log.path)
         if gate is not None:
             await gate.record(result)
         send.send_nowait(result)
 
-    async def _attempt(self, step: PlanStep, log: StepLog) -> tuple[ExitStatus | None, Verdict]:
-        """Run every command of one attempt, within the step's timeout."""
+    async def _attempt(
+        self, step: PlanStep, attempt: int, log: StepLog
+    ) -> tuple[ExitStatus | None, Verdict]:
+        """Run every command of one attempt, within the step's timeout.
+
+        An attempt times out when its commands have not all ended before the
+        timeout has passed. The deadline belongs to the cancel scope around
+        the commands, so a timeout ends the attempt within this task, in the
+        same scheduling batch as anything else that ends at that instant.
+        """
         status: ExitStatus | None = None
+        begun = trio.current_time()
+        deadline = begun + step.timeout if step.timeout is not None else math.inf
+        notice = _TimeoutNotice(step, attempt, begun)
+        if step.timeout is not None:
+            assert self.nursery is not None
+            self.nursery.start_soon(self._notice_timeout, notice, deadline)
         completed = False
-        deadline = trio.current_time() + step.timeout if step.timeout is not None else math.inf
-        attempt_start = trio.current_time()
-        with trio.move_on_at(deadline) as scope:
+        with trio.CancelScope(deadline=deadline) as scope:
             for command in step.commands:
                 if self.interrupted_by is not None:
                     break
@@ -222,48 +312,97 @@ class _Executor:
                     break
             else:
                 completed = True
+        notice.scope.cancel()
 
-        if scope.cancelled_caught:
-            elapsed = trio.current_time() - attempt_start
-            return status, Verdict(Status.TIMED_OUT, f"timed out after {elapsed:.1f}s")
+        if scope.cancelled_caught or trio.current_time() >= deadline:
+            assert step.timeout is not None
+            self._report_timeout(notice)
+            return status, Verdict(
+                Status.TIMED_OUT, f"exceeded its {format_seconds(step.timeout)} timeout"
+            )
         if completed:
             return status, Verdict(Status.SUCCEEDED)
         if self.interrupted_by is not None:
-            name = signal.Signals(self.interrupted_by).name
-            return status, Verdict(Status.CANCELLED, f"interrupted by {name}")
+            return status, Verdict(Status.CANCELLED, self._interrupt_reason())
         assert status is not None
         if status.start_error is not None:
             return status, Verdict(Status.NOT_STARTED, status.start_error)
         return status, Verdict(Status.FAILED, status.describe())
 
-    async def _watch_signals(
+    async def _notice_timeout(self, notice: _TimeoutNotice, deadline: float) -> None:
+        """Tell the reporter of a timeout at once, while the commands are still being ended."""
+        with notice.scope:
+            await trio.sleep_until(deadline)
+            self._report_timeout(notice)
+
+    def _report_timeout(self, notice: _TimeoutNotice) -> None:
+        if not notice.reported:
+            notice.reported = True
+            elapsed = trio.current_time() - notice.begun
+            self.reporter.step_timed_out(notice.step, notice.attempt, elapsed)
+
+    def _interrupt_reason(self) -> str:
+        if self.interrupted_by is None:
+            return ""
+        return f"interrupted by {signal_name(self.interrupted_by)}"
+
+    # Signals and the heartbeat.
+
+    async def _watch_real_signals(
         self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        # A signal that parc was started with ignored stays ignored, so that
+        # `nohup parc build` survives the terminal closing and a build started
+        # in the background by a script is not stopped by the script's Ctrl-C.
+        handled = [s for s in HANDLED_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
+        with trio.open_signal_receiver(*handled) as signals:
+            await self._watch_signals(signals, task_status)
+
+    async def _watch_signals(
+        self,
+        signals: AsyncIterable[int],
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Forward SIGINT, SIGTERM and SIGHUP to every running command.
 
         The first signal stops new starts and is forwarded; SIGKILL follows
         after the grace period. A second signal kills at once.
         """
-        with trio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
-            task_status.started()
-            async with trio.open_nursery() as nursery:
-                async for signum in signals:
-                    if self.interrupted_by is None:
-                        self.interrupted_by = signum
-                        name = signal.Signals(signum).name
-                        self.scheduler.stop(f"parc was interrupted by {name}")
-                        self.reporter.interrupted(signum, sorted(self.scheduler.running))
-                        self.runner.signal_all(signum)
-                        nursery.start_soon(self._kill_after_grace)
-                    else:
-                        self._kill_now()
+        task_status.started()
+        async with trio.open_nursery() as nursery:
+            async for signum in signals:
+                if self.interrupted_by is None:
+                    self.interrupted_by = signum
+                    self.scheduler.stop(f"parc was interrupted by {signal_name(signum)}")
+                    running = self._running_names()
+                    self.reporter.interrupted(signum, running, self.options.grace)
+                    self.runner.signal_all(signum)
+                    nursery.start_soon(self._kill_after_grace)
+                else:
+                    self._kill_now(f"second signal ({signal_name(signum)})")
+
+    def _running_names(self) -> list[str]:
+        return sorted(self.start_times, key=lambda name: (self.start_times[name], name))
 
     async def _kill_after_grace(self) -> None:
         await trio.sleep(self.options.grace)
-        self._kill_now()
+        self._kill_now(f"the grace period of {format_seconds(self.options.grace)} is over")
 
-    def _kill_now(self) -> None:
+    def _kill_now(self, reason: str) -> None:
         if not self.killed:
             self.killed = True
-            logger.debug("sending SIGKILL to every running command")
+            self.reporter.killing(self._running_names(), reason)
+            logger.debug("sending SIGKILL to every running command: %s", reason)
         self.runner.signal_all(signal.SIGKILL)
+
+    async def _heartbeat(self, interval: float) -> None:
+        """Tell the reporter which steps run, after `interval` seconds without news."""
+        while True:
+            await trio.sleep_until(self.last_activity + interval)
+            now = trio.current_time()
+            if now < self.last_activity + interval:
+                continue
+            running = [(name, now - self.start_times[name]) for name in self._running_names()]
+            if running:
+                self.reporter.still_running(running)
+            self.last_activity = now

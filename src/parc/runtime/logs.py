@@ -2,40 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import BinaryIO
 
 OutputCallback = Callable[[bytes], None]
 
 
+async def _no_wait() -> None:
+    pass
+
+
 class StepLog:
     """The log of one step: a file, and optionally a live copy for the terminal.
 
-    `path` is None for a log that keeps nothing (in tests and dry runs).
+    `path` is None for a log that keeps nothing (in tests and dry runs). The
+    file is unbuffered, so its size on disk is always what the step wrote, and
+    a reader can show the output so far while the step still runs.
+    `wait_room` is awaited after each chunk of output, which lets a slow
+    terminal hold back the reading of a step's pipe instead of filling memory.
     """
 
-    def __init__(self, path: Path | None, on_output: OutputCallback | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        on_output: OutputCallback | None = None,
+        wait_room: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.path = path
         self.on_output = on_output
+        self.wait_room = wait_room or _no_wait
         self.size = 0
         self._file: BinaryIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("wb")
+            self._file = path.open("wb", buffering=0)
 
     def write(self, data: bytes) -> None:
-        self.size += len(data)
-        if self._file is not None:
-            self._file.write(data)
+        """Append output of the step to the file and pass it to the live copy."""
+        self._append(data)
         if self.on_output is not None:
             self.on_output(data)
 
     def note(self, text: str) -> None:
-        """Write a line of parc's own, such as an attempt marker, to the log."""
-        line = text.encode() + b"\n"
+        """Append a line of parc's own, such as an attempt marker, to the file only."""
+        self._append(text.encode() + b"\n")
+
+    def _append(self, data: bytes) -> None:
+        self.size += len(data)
         if self._file is not None:
-            self._file.write(line)
+            view = memoryview(data)
+            while view:
+                written = self._file.write(view)
+                view = view[written or 0 :]
 
     def close(self) -> None:
         if self._file is not None:
@@ -48,30 +67,16 @@ class StepLog:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-
-
-def copy_file(path: Path, out: BinaryIO, chunk_size: int = 1 << 16) -> int:
-    """Copy a file to `out` in chunks, so a huge log needs little memory.
-
-    Returns the number of bytes copied.
-    """
-    copied = 0
-    with path.open("rb") as source:
-        while chunk := source.read(chunk_size):
-            out.write(chunk)
-            copied += len(chunk)
-    return copied
-
 
 def tail_lines(path: Path, count: int, max_bytes: int = 1 << 16) -> list[str]:
     """Return up to the last `count` lines of a file, read from its end."""
-    with path.open("rb") as source:
-        source.seek(0, 2)
-        size = source.tell()
-        source.seek(max(0, size - max_bytes))
-        data = source.read()
+    try:
+        with path.open("rb") as source:
+            source.seek(0, 2)
+            size = source.tell()
+            source.seek(max(0, size - max_bytes))
+            data = source.read()
+    except OSError:
+        return []
     lines = data.decode("utf-8", errors="replace").splitlines()
     return lines[-count:]

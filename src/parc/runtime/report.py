@@ -1,31 +1,36 @@
 """What a build shows while it runs: the `Reporter` protocol and the plain printer.
 
 The executor never prints. It sends past-tense events to a reporter, which
-decides what the user sees.
+decides what the user sees. The reporter in turn only queues bytes and log
+ranges on an `Output`, so it never blocks the event loop.
 """
 
 from __future__ import annotations
 
 import enum
 import os
-import signal
-import time
+from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from parc.plan import Plan, PlanStep
-from parc.runtime.logs import copy_file, tail_lines
-from parc.runtime.scheduler import Status
+from parc.runtime.logs import tail_lines
+from parc.runtime.output import FileRange, Output
+from parc.runtime.process import signal_name
+from parc.runtime.scheduler import Status, Verdict
 
 if TYPE_CHECKING:
     from parc.runtime.executor import BuildResult, StepResult
 
 FAILURE_TAIL_LINES = 20
 MAX_PARTIAL_LINE = 1 << 16
+"""The length past which a line without a newline is written as a piece, in live modes."""
+MAX_PREFIX_WIDTH = 24
 
 
 class OutputMode(enum.Enum):
-    """How step output reaches the terminal.
+    """The presentation of step output on the terminal.
 
     GROUPED prints each step's output as one block when the step ends.
     PREFIXED prints whole lines as they come, each prefixed with the step's
@@ -38,17 +43,35 @@ class OutputMode(enum.Enum):
 
 
 class Reporter(Protocol):
-    def build_started(self, plan: Plan) -> None: ...
+    def build_started(self, plan: Plan, total: int) -> None:
+        """Announce a build of `total` requested steps of `plan`."""
+        ...
 
-    def step_started(self, step: PlanStep) -> None: ...
+    def step_started(self, step: PlanStep, log: Path | None) -> None: ...
 
     def step_output(self, step: PlanStep, data: bytes) -> None: ...
 
-    def step_retrying(self, step: PlanStep, attempt: int, total: int) -> None: ...
+    def step_timed_out(self, step: PlanStep, attempt: int, elapsed: float) -> None:
+        """Report an attempt that ran out of time, while its commands are being ended."""
+        ...
+
+    def step_retrying(self, step: PlanStep, attempt: int, previous: Verdict) -> None:
+        """Attempt number `attempt` starts because the one before ended with `previous`."""
+        ...
 
     def step_finished(self, result: StepResult, blocked: Sequence[str]) -> None: ...
 
-    def interrupted(self, signum: int, running: Sequence[str]) -> None: ...
+    def build_stopping(self, reason: str, running: Sequence[str]) -> None:
+        """Report that a failure stopped the build: nothing new starts, `running` steps finish."""
+        ...
+
+    def still_running(self, running: Sequence[tuple[str, float]]) -> None:
+        """Nothing started or ended for a while; these steps run, for these seconds."""
+        ...
+
+    def interrupted(self, signum: int, running: Sequence[str], grace: float) -> None: ...
+
+    def killing(self, running: Sequence[str], reason: str) -> None: ...
 
     def build_finished(self, result: BuildResult) -> None: ...
 
@@ -56,182 +79,291 @@ class Reporter(Protocol):
 class NullReporter:
     """Shows nothing; for tests and for library use."""
 
-    def build_started(self, plan: Plan) -> None:
+    def build_started(self, plan: Plan, total: int) -> None:
         pass
 
-    def step_started(self, step: PlanStep) -> None:
+    def step_started(self, step: PlanStep, log: Path | None) -> None:
         pass
 
     def step_output(self, step: PlanStep, data: bytes) -> None:
         pass
 
-    def step_retrying(self, step: PlanStep, attempt: int, total: int) -> None:
+    def step_timed_out(self, step: PlanStep, attempt: int, elapsed: float) -> None:
+        pass
+
+    def step_retrying(self, step: PlanStep, attempt: int, previous: Verdict) -> None:
         pass
 
     def step_finished(self, result: StepResult, blocked: Sequence[str]) -> None:
         pass
 
-    def interrupted(self, signum: int, running: Sequence[str]) -> None:
+    def build_stopping(self, reason: str, running: Sequence[str]) -> None:
+        pass
+
+    def still_running(self, running: Sequence[tuple[str, float]]) -> None:
+        pass
+
+    def interrupted(self, signum: int, running: Sequence[str], grace: float) -> None:
+        pass
+
+    def killing(self, running: Sequence[str], reason: str) -> None:
         pass
 
     def build_finished(self, result: BuildResult) -> None:
         pass
 
 
+def format_seconds(seconds: float) -> str:
+    """Format a duration for people: `0.42s`, `12.3s`, `4m05s`, `1h02m`."""
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{rest:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def attempt_label(attempt: int, step: PlanStep) -> str:
+    return f"attempt {attempt} of {step.retries + 1}"
+
+
 _GREEN = "\x1b[32m"
 _RED = "\x1b[1;31m"
 _YELLOW = "\x1b[33m"
+_DIM = "\x1b[2m"
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
+
+_STATUS_STYLE = {
+    Status.SUCCEEDED: _GREEN,
+    Status.UP_TO_DATE: _GREEN,
+    Status.FAILED: _RED,
+    Status.TIMED_OUT: _RED,
+    Status.NOT_STARTED: _RED,
+    Status.CANCELLED: _YELLOW,
+    Status.BLOCKED: _YELLOW,
+    Status.NOT_REQUESTED: _DIM,
+}
 
 
 class PlainReporter:
     """Prints plain lines that read well on a terminal and in a CI log.
 
-    Each finished step gets a `[done/total] name: status` header; in grouped
-    mode its output follows as one block. A failure also names the steps it
-    blocks and the path of its log. The last line counts each status.
+    Each finished step gets a `[done/total] name status` header; in grouped
+    mode its output follows as one block. A failure also shows its reason
+    and attempt, the last lines of its log (in prefixed and raw modes, where
+    the output was not one block), the log's path and the steps it blocks.
+    The summary lists every step that did not succeed, and counts each status.
     """
 
     def __init__(
         self,
-        out: BinaryIO,
+        output: Output,
         mode: OutputMode = OutputMode.GROUPED,
         color: bool = False,
-        root: str | None = None,
     ) -> None:
-        self.out = out
+        self.output = output
         self.mode = mode
         self.color = color
-        self.root = root
         self.total = 0
         self.finished = 0
-        self.started_at = time.monotonic()
+        self.width = 0
+        self._logs: dict[str, Path] = {}
+        self._shown: dict[str, int] = {}
         self._partial: dict[str, bytes] = {}
+
+    # Formatting.
 
     def _paint(self, style: str, text: str) -> str:
         return f"{style}{text}{_RESET}" if self.color else text
 
-    def _line(self, text: str) -> None:
-        self.out.write(text.encode("utf-8", errors="replace") + b"\n")
+    def _write_lines(self, *lines: str) -> None:
+        self.output.write("".join(line + "\n" for line in lines).encode("utf-8", "replace"))
 
-    def build_started(self, plan: Plan) -> None:
-        self.total = len(plan.steps)
-        self.started_at = time.monotonic()
+    def _step_prefix(self, name: str) -> bytes:
+        if self.mode is not OutputMode.PREFIXED:
+            return b""
+        return f"{name:<{self.width}} | ".encode()
 
-    def step_started(self, step: PlanStep) -> None:
+    # Events.
+
+    def build_started(self, plan: Plan, total: int) -> None:
+        self.total = total
+        self.width = min(MAX_PREFIX_WIDTH, max((len(s.name) for s in plan.steps), default=0))
+
+    def step_started(self, step: PlanStep, log: Path | None) -> None:
+        if log is not None:
+            self._logs[step.name] = log
+            self._shown[step.name] = 0
         if self.mode is not OutputMode.GROUPED:
-            self._line(f"{self._prefix(step.name)}started")
-            self.out.flush()
-
-    def _prefix(self, name: str) -> str:
-        return f"{name} | " if self.mode is OutputMode.PREFIXED else ""
+            self._write_lines(f"parc: `{step.name}` started")
 
     def step_output(self, step: PlanStep, data: bytes) -> None:
         if self.mode is OutputMode.GROUPED:
             return
+        # Only whole lines are written, so the lines of two steps never mix.
         buffered = self._partial.get(step.name, b"") + data
         lines = buffered.split(b"\n")
         rest = lines.pop()
         if len(rest) > MAX_PARTIAL_LINE:
             lines.append(rest)
             rest = b""
-        prefix = self._prefix(step.name).encode()
-        for line in lines:
-            self.out.write(prefix + line + b"\n")
         self._partial[step.name] = rest
         if lines:
-            self.out.flush()
+            prefix = self._step_prefix(step.name)
+            self.output.write(b"".join(prefix + line + b"\n" for line in lines))
 
-    def step_retrying(self, step: PlanStep, attempt: int, total: int) -> None:
-        self._line(
-            f"{self._prefix(step.name)}parc: `{step.name}` failed; attempt {attempt} of {total}"
+    def step_timed_out(self, step: PlanStep, attempt: int, elapsed: float) -> None:
+        self._write_lines(
+            self._paint(
+                _RED,
+                f"parc: `{step.name}` timed out after {format_seconds(elapsed)} "
+                f"({attempt_label(attempt, step)}); ending its commands",
+            )
         )
-        self.out.flush()
+        self._show_so_far(step.name)
+
+    def step_retrying(self, step: PlanStep, attempt: int, previous: Verdict) -> None:
+        reason = f": {previous.reason}" if previous.reason else ""
+        self._write_lines(
+            self._paint(
+                _YELLOW,
+                f"parc: `{step.name}` {previous.status.value}{reason}; "
+                f"starting {attempt_label(attempt, step)}",
+            )
+        )
 
     def step_finished(self, result: StepResult, blocked: Sequence[str]) -> None:
-        self.finished += 1
+        self.finished += 1 + len(blocked)
         step = result.step
         verdict = result.verdict
-        rest = self._partial.pop(step.name, b"")
-        if rest:
-            self.out.write(self._prefix(step.name).encode() + rest + b"\n")
+        if verdict.status is Status.UP_TO_DATE:
+            return  # only the summary counts them, so a no-op build stays short
+        self._flush_partial(step.name)
 
-        header = f"[{self.finished}/{self.total}] {step.name}: "
-        attempts = f" (attempt {result.attempts})" if result.attempts > 1 else ""
-        if verdict.status is Status.SUCCEEDED:
-            header += self._paint(_GREEN, "succeeded") + f" in {result.duration:.2f}s{attempts}"
-        else:
-            reason = f": {verdict.reason}" if verdict.reason else ""
-            header += self._paint(_RED, f"{verdict.status.value}{reason}")
-            header += f" after {result.duration:.2f}s{attempts}"
-        self._line(header)
-
-        log = result.log_path
-        grouped = self.mode is OutputMode.GROUPED
-        if grouped and log is not None and log.exists() and log.stat().st_size:
-            copy_file(log, self.out)
-            if not _ends_with_newline(log):
-                self.out.write(b"\n")
+        self._write_lines(self._header(result))
+        if self.mode is OutputMode.GROUPED:
+            self._show_rest(step.name)
 
         if verdict.status.is_failure:
+            lines: list[str] = []
             if self.mode is not OutputMode.GROUPED and result.log_path is not None:
-                self._show_tail(result)
+                tail = tail_lines(result.log_path, FAILURE_TAIL_LINES)
+                if tail:
+                    lines.append(f"parc: last lines of the log of `{step.name}`:")
+                    lines.extend(f"    {line}" for line in tail)
             if blocked:
-                names = ", ".join(blocked)
-                self._line(self._paint(_RED, f"parc: `{step.name}` failed; it blocks {names}"))
+                lines.append(
+                    self._paint(_YELLOW, f"parc: `{step.name}` blocks {', '.join(blocked)}")
+                )
             if result.log_path is not None:
-                self._line(f"parc: log: {self._relative(result.log_path)}")
-        self.out.flush()
+                lines.append(f"parc: log of `{step.name}`: {_display_path(result.log_path)}")
+            self._write_lines(*lines)
+        self._logs.pop(step.name, None)
+        self._shown.pop(step.name, None)
 
-    def _show_tail(self, result: StepResult) -> None:
-        path = result.log_path
-        if path is None or not path.exists():
-            return
-        lines = tail_lines(path, FAILURE_TAIL_LINES)
-        if lines:
-            self._line(f"parc: last lines of `{result.step.name}`:")
-            for line in lines:
-                self._line(f"    {line}")
+    def _header(self, result: StepResult) -> str:
+        verdict = result.verdict
+        step = result.step
+        status = self._paint(_STATUS_STYLE[verdict.status], verdict.status.value)
+        header = f"[{self.finished}/{self.total}] {step.name} {status}"
+        preposition = "in" if verdict.status is Status.SUCCEEDED else "after"
+        header += f" {preposition} {format_seconds(result.duration)}"
+        if verdict.reason:
+            header += f": {verdict.reason}"
+        if step.retries and result.attempts:
+            header += f" ({attempt_label(result.attempts, step)})"
+        return header
 
-    def _relative(self, path: os.PathLike[str]) -> str:
-        text = os.fspath(path)
-        if self.root is not None:
-            try:
-                return os.path.relpath(text)
-            except ValueError:
-                return text
-        return text
+    def build_stopping(self, reason: str, running: Sequence[str]) -> None:
+        waiting = f"; waiting for {', '.join(running)}" if running else ""
+        self._write_lines(
+            self._paint(_RED, f"parc: {reason}, so no new step starts (-k keeps going){waiting}")
+        )
 
-    def interrupted(self, signum: int, running: Sequence[str]) -> None:
-        name = signal.Signals(signum).name
-        names = ", ".join(running) if running else "nothing"
-        self._line(self._paint(_YELLOW, f"parc: {name} received; stopping {names}"))
-        self.out.flush()
+    def still_running(self, running: Sequence[tuple[str, float]]) -> None:
+        steps = ", ".join(f"{name} ({format_seconds(seconds)})" for name, seconds in running)
+        self._write_lines(f"parc: still running: {steps}")
+
+    def interrupted(self, signum: int, running: Sequence[str], grace: float) -> None:
+        name = signal_name(signum)
+        if running:
+            text = (
+                f"parc: {name} received; sent it to {', '.join(running)}; "
+                f"SIGKILL follows in {format_seconds(grace)} (or at a second signal)"
+            )
+        else:
+            text = f"parc: {name} received; no step is running"
+        self._write_lines(self._paint(_YELLOW, text))
+        for step in running:
+            self._show_so_far(step)
+
+    def killing(self, running: Sequence[str], reason: str) -> None:
+        if running:
+            self._write_lines(
+                self._paint(_RED, f"parc: {reason}; sending SIGKILL to {', '.join(running)}")
+            )
 
     def build_finished(self, result: BuildResult) -> None:
-        counts = []
+        lines: list[str] = []
+        groups: dict[tuple[Status, str], list[str]] = defaultdict(list)
+        for name, step_result in result.results.items():
+            verdict = step_result.verdict
+            if verdict.status in (Status.SUCCEEDED, Status.UP_TO_DATE, Status.NOT_REQUESTED):
+                continue
+            groups[(verdict.status, verdict.reason)].append(name)
         for status in Status:
-            count = result.count(status)
-            if count:
-                counts.append(f"{count} {status.value}")
-        summary = ", ".join(counts) if counts else "nothing to do"
-        elapsed = result.ended - result.started
-        failed = any(r.verdict.status.is_failure for r in result.results.values())
-        style = _RED if failed or result.interrupted_by else _BOLD
-        cancelled = [
-            name for name, r in result.results.items() if r.verdict.status is Status.CANCELLED
+            for (group_status, reason), names in groups.items():
+                if group_status is status:
+                    because = f" ({reason})" if reason else ""
+                    lines.append(f"parc: {status.value}: {', '.join(names)}{because}")
+
+        counts = [
+            f"{result.count(status)} {status.value}" for status in Status if result.count(status)
         ]
-        if cancelled:
-            self._line(f"parc: cancelled: {', '.join(cancelled)}")
-        self._line(self._paint(style, f"parc: {summary} in {elapsed:.2f}s"))
-        self.out.flush()
+        summary = ", ".join(counts) if counts else "nothing to do"
+        elapsed = format_seconds(result.ended - result.started)
+        if result.interrupted_by is not None:
+            summary = f"interrupted by {signal_name(result.interrupted_by)}: {summary}"
+        style = _BOLD if result.exit_code == 0 else _RED
+        lines.append(self._paint(style, f"parc: {summary} in {elapsed}"))
+        self._write_lines(*lines)
+
+    # Output of grouped mode, read back from the logs.
+
+    def _show_so_far(self, name: str) -> None:
+        """Show what a running step has written since the last time, in grouped mode."""
+        if self.mode is OutputMode.GROUPED:
+            self._show_rest(name, f"parc: output of `{name}` so far:")
+
+    def _show_rest(self, name: str, heading: str | None = None) -> None:
+        """Copy the part of a step's log not shown yet, after `heading` if there is any."""
+        path = self._logs.get(name)
+        if path is None:
+            return
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return
+        if size > self._shown[name]:
+            if heading is not None:
+                self._write_lines(heading)
+            self.output.copy(FileRange(path, self._shown[name], size))
+            self._shown[name] = size
+
+    def _flush_partial(self, name: str) -> None:
+        rest = self._partial.pop(name, b"")
+        if rest:
+            self.output.write(self._step_prefix(name) + rest + b"\n")
 
 
-def _ends_with_newline(path: os.PathLike[str]) -> bool:
-    with open(path, "rb") as source:
-        source.seek(0, 2)
-        if source.tell() == 0:
-            return True
-        source.seek(-1, 2)
-        return source.read(1) == b"\n"
+def _display_path(path: Path) -> str:
+    """Return `path` relative to the current directory when that is shorter."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return relative if len(relative) < len(str(path)) else str(path)
