@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import functools
 import itertools
 import re
 from collections import deque
@@ -49,6 +50,9 @@ class CharSet:
 
     @classmethod
     def of(cls, *chars: str) -> CharSet:
+        if len(chars) == 1:
+            code = ord(chars[0])
+            return cls(((code, code),))
         return cls.from_intervals([(ord(char), ord(char)) for char in chars])
 
     @classmethod
@@ -210,10 +214,15 @@ class Glob:
         """Tell whether the normalised relative `path` matches."""
         return self.regex.fullmatch(path + "/") is not None
 
+    @cached_property
+    def names(self) -> tuple[str | None, ...]:
+        """Each segment's text if it has no wildcard, else None."""
+        return tuple(_literal_text(segment) for segment in self.segments)
+
     @property
     def is_literal(self) -> bool:
         """Whether the glob has no wildcard, so it matches at most one path."""
-        return all(_literal_text(segment) is not None for segment in self.segments)
+        return None not in self.names
 
     @cached_property
     def literal_path(self) -> str | None:
@@ -223,10 +232,10 @@ class Glob:
         wildcard but matches no path, because `.` is not a path segment; it
         gets the empty string.
         """
-        names = [_literal_text(segment) for segment in self.segments]
-        if any(name is None for name in names):
+        names = self.names
+        if None in names:
             return None
-        if any(name in (".", "..") for name in names):
+        if "." in names or ".." in names:
             return ""
         return "/".join(name for name in names if name is not None)
 
@@ -234,11 +243,10 @@ class Glob:
     def literal_prefix(self) -> tuple[str, ...]:
         """The leading segments that are plain names, without any wildcard."""
         prefix = []
-        for segment in self.segments:
-            text = _literal_text(segment)
-            if text is None:
+        for name in self.names:
+            if name is None:
                 break
-            prefix.append(text)
+            prefix.append(name)
         return tuple(prefix)
 
     @property
@@ -364,9 +372,14 @@ def _parse_segment(raw: str, start: int) -> tuple[Token, ...]:
             chars, index = _parse_class(raw, index, start)
             tokens.append(Token(TokenKind.CHAR, chars))
         else:
-            tokens.append(Token(TokenKind.CHAR, CharSet.of(char)))
+            tokens.append(_literal_token(char))
             index += 1
     return tuple(tokens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_token(char: str) -> Token:
+    return Token(TokenKind.CHAR, CharSet.of(char))
 
 
 def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
@@ -570,15 +583,26 @@ def _example(
     state: tuple[int, int, int],
     atoms: list[Interval],
 ) -> str:
+    # The readable character of each atom, ranked like `CharSet.example`.
+    ranked = [_ranked_member(atom) for atom in atoms]
     chars = []
     step = parents[state]
     while step is not None:
         previous, mask = step
-        members = [atom for index, atom in enumerate(atoms) if mask >> index & 1]
-        chars.append(CharSet.from_intervals(members).example())
+        members = (ranked[index] for index in range(mask.bit_length()) if mask >> index & 1)
+        chars.append(min(members)[1])
         step = parents[previous]
     path = "".join(reversed(chars))
     return path[:-1]  # drop the `/` that ends every segment
+
+
+def _ranked_member(atom: Interval) -> tuple[int, str]:
+    low, high = atom
+    for rank, preferred in enumerate(_PREFERRED):
+        for preferred_low, preferred_high in preferred.intervals:
+            if preferred_low <= high and low <= preferred_high:
+                return rank, chr(max(low, preferred_low))
+    return len(_PREFERRED), chr(low)
 
 
 def normalize_path(text: str) -> str:

@@ -35,10 +35,17 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 @attrs.frozen
 class Compiled:
-    """A compiled spec: its plan and the warnings found on the way."""
+    """A compiled spec: its plan and the warnings found on the way.
+
+    `unowned_reads` are the `reads` globs that no step's `owns` overlaps, in
+    spec order. They deserve a warning when no file on disk matches them
+    either, which only the caller can check (see `parc.cli.common`).
+    """
 
     plan: Plan
     warnings: tuple[Diagnostic, ...]
+    source: Source | None = None
+    unowned_reads: tuple[GlobSite, ...] = ()
 
 
 @attrs.frozen
@@ -112,16 +119,23 @@ class _Analyzer:
 
         edges = self._resolve_dependencies()
         defaults = self._resolve_defaults(statements)
+        after: dict[str, list[str]] = {name: [] for name in self.steps}
+        for edge in edges:
+            after[edge.step].append(edge.target)
         plan_steps = [
-            self._build_step(index, info, edges) for index, info in enumerate(self.steps.values())
+            self._build_step(index, info, tuple(after[name]))
+            for index, (name, info) in enumerate(self.steps.items())
         ]
         self.diagnostics.extend(self.variables.diagnostics)
         self._warn_unused(lets, statements)
 
         if not self.has_errors:
             self.diagnostics.extend(find_cycles(self.source, list(self.steps), edges))
+        unowned_reads: tuple[GlobSite, ...] = ()
         if not self.has_errors:
-            self.diagnostics.extend(self._check_files(plan_steps))
+            files = check_files(self.source, plan_steps, self.read_sites, self.own_sites)
+            self.diagnostics.extend(files.diagnostics)
+            unowned_reads = files.unowned_reads
 
         if self.has_errors:
             raise CompileError(self.diagnostics)
@@ -134,7 +148,7 @@ class _Analyzer:
             defaults=defaults,
         )
         warnings = tuple(sorted(self.diagnostics, key=Diagnostic.sort_key))
-        return Compiled(plan, warnings)
+        return Compiled(plan, warnings, self.source, unowned_reads)
 
     # Definitions.
 
@@ -334,7 +348,7 @@ class _Analyzer:
 
     # Per-step values.
 
-    def _build_step(self, index: int, info: _StepInfo, edges: list[Edge]) -> PlanStep:
+    def _build_step(self, index: int, info: _StepInfo, after: tuple[str, ...]) -> PlanStep:
         decl = info.decl
         name = decl.name.text
 
@@ -387,7 +401,7 @@ class _Analyzer:
             kind=decl.kind,
             index=index,
             commands=commands,
-            after=tuple(edge.target for edge in edges if edge.step == name),
+            after=after,
             desc=text(info.desc.value) if info.desc is not None else "",
             env=tuple(env.items()),
             cwd=cwd,
@@ -486,7 +500,3 @@ class _Analyzer:
                         help=f"remove it, or add `pool {name}` to the steps it should limit",
                     )
                 )
-
-    def _check_files(self, steps: list[PlanStep]) -> list[Diagnostic]:
-        names = {name: info.decl.name.span for name, info in self.steps.items()}
-        return check_files(self.source, steps, names, self.read_sites, self.own_sites)

@@ -1,17 +1,21 @@
-"""The Lark transformer from parse trees to syntax nodes.
+"""The transformer from Lark parse trees to syntax nodes.
 
 Design note: this pass only builds nodes. Method names match grammar rules one
 to one, and upper-case methods handle terminals. The only problems it records
 are lexical ones inside strings (a bad escape, a bad `{{`); every other check
-is the compiler's, which works on typed nodes. Nothing here raises, because Lark would wrap the
-exception in a VisitError.
+is the compiler's, which works on typed nodes.
+
+It walks the tree itself rather than through `lark.Transformer`, whose
+`v_args` wrappers are built anew on every call and took a third of the time
+of a 10,000-track spec.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Tree
 from lark.tree import Meta
 
 from parc.diagnostics import Diagnostic
@@ -44,26 +48,41 @@ def parse_duration(text: str) -> float:
     raise ValueError(f"invalid duration {text!r}")
 
 
-@v_args(inline=True, meta=True)
-class ToSyntax(Transformer[Token, s.Document]):
+class ToSyntax:
     """Build a `Document` and collect the lexical problems found on the way."""
 
     def __init__(self, source: Source) -> None:
-        super().__init__(visit_tokens=True)
         self.source = source
         self.problems: list[Diagnostic] = []
+        self._rules: dict[str, Callable[..., Any]] = {}
+        self._terminals: dict[str, Callable[[Token], Any]] = {
+            "NAME": self.NAME,
+            "INT": self.INT,
+            "DURATION": self.DURATION,
+        }
+
+    def transform(self, tree: Tree[Token]) -> s.Document:
+        document = self._visit(tree)
+        assert isinstance(document, s.Document)
+        return document
+
+    def _visit(self, node: Tree[Token] | Token) -> Any:
+        if isinstance(node, Token):
+            terminal = self._terminals.get(node.type)
+            return terminal(node) if terminal is not None else node
+        rule = self._rules.get(node.data)
+        if rule is None:
+            rule = self._rules[node.data] = getattr(self, node.data)
+        return rule(node.meta, *[self._visit(child) for child in node.children])
 
     # Terminals.
 
-    @v_args(inline=False, meta=False)
     def NAME(self, token: Token) -> s.Name:
         return s.Name(str(token), _token_span(token))
 
-    @v_args(inline=False, meta=False)
     def INT(self, token: Token) -> s.Integer:
         return s.Integer(int(token), _token_span(token))
 
-    @v_args(inline=False, meta=False)
     def DURATION(self, token: Token) -> s.Duration:
         return s.Duration(str(token), parse_duration(str(token)), _token_span(token))
 
