@@ -89,9 +89,7 @@ segments = piece_lists.map("".join) | st.just("**")
 
 odd_segments = st.sampled_from(["", ".", ".."])
 
-messy_globs = st.lists(
-    st.one_of(segments, odd_segments), min_size=1, max_size=5
-).map("/".join)
+messy_globs = st.lists(st.one_of(segments, odd_segments), min_size=1, max_size=5).map("/".join)
 """A glob that may need normalising, or may be invalid."""
 
 paths = st.lists(
