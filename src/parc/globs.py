@@ -28,10 +28,12 @@ import bisect
 import enum
 import functools
 import itertools
+import os
 import re
 from collections import deque
 from collections.abc import Sequence
 from functools import cached_property
+from pathlib import Path
 
 import attrs
 
@@ -156,13 +158,18 @@ _PREFERRED = (
 
 
 class GlobError(ValueError):
-    """An invalid glob. `offset` is the index of the offending character in the text."""
+    """An invalid glob.
 
-    def __init__(self, message: str, offset: int, help: str) -> None:
+    `offset` and `width` give the offending characters as an index into
+    the text and a length, so an error can underline them.
+    """
+
+    def __init__(self, message: str, offset: int, help: str, width: int = 1) -> None:
         super().__init__(message)
         self.message = message
         self.offset = offset
         self.help = help
+        self.width = width
 
 
 class PathEscape(GlobError):
@@ -299,6 +306,28 @@ def parse_glob(text: str) -> Glob:
     """
     if not text:
         raise GlobError("empty glob", 0, "write a path relative to the spec's directory")
+    kept = _normal_segments(text)
+    if not kept:
+        raise GlobError(
+            f"`{text}` names the project root itself, not a file",
+            0,
+            "name the files inside it, such as `**`",
+            width=len(text),
+        )
+    segments = [None if raw == "**" else _parse_segment(raw, start) for raw, start in kept]
+    return Glob("/".join(raw for raw, _ in kept), tuple(segments))
+
+
+def _normal_segments(text: str) -> list[tuple[str, int]]:
+    """Apply `./`, `//` and `..` to a relative path or glob.
+
+    Returns the segments that remain, each with its offset in `text`.
+
+    Raises:
+        AbsolutePath: the text starts with `/`.
+        PathEscape: a `..` segment leaves the root.
+        GlobError: the text holds a NUL character, or a `..` follows `**`.
+    """
     if text.startswith("/"):
         raise AbsolutePath(
             f"absolute path `{text}`",
@@ -308,8 +337,7 @@ def parse_glob(text: str) -> Glob:
     if "\0" in text:
         raise GlobError("a path cannot contain the NUL character", text.index("\0"), "remove it")
 
-    segments: list[Segment] = []
-    texts: list[str] = []
+    kept: list[tuple[str, int]] = []
     offset = 0
     for raw in text.split("/"):
         start = offset
@@ -317,37 +345,26 @@ def parse_glob(text: str) -> Glob:
         if raw in ("", "."):
             continue
         if raw == "..":
-            if texts and segments[-1] is None:
+            if kept and kept[-1][0] == "**":
                 raise GlobError(
                     "`..` after `**` is ambiguous",
                     start,
                     "write the directories out, or remove the `**/..`",
+                    width=2,
                 )
-            if not texts:
+            if not kept:
                 raise PathEscape(
                     f"`{text}` leaves the project root",
                     start,
                     "paths must stay inside the directory of the spec file",
+                    width=2,
                 )
-            segments.pop()
-            texts.pop()
+            kept.pop()
             continue
-        if raw == "**":
-            if segments and segments[-1] is None:
-                continue  # `**/**` matches what `**` matches
-            segments.append(None)
-            texts.append(raw)
-            continue
-        segments.append(_parse_segment(raw, start))
-        texts.append(raw)
-
-    if not segments:
-        raise GlobError(
-            f"`{text}` names the project root itself, not a file",
-            0,
-            "name the files inside it, such as `**`",
-        )
-    return Glob("/".join(texts), tuple(segments))
+        if raw == "**" and kept and kept[-1][0] == "**":
+            continue  # `**/**` matches what `**` matches
+        kept.append((raw, start))
+    return kept
 
 
 def _parse_segment(raw: str, start: int) -> tuple[Token, ...]:
@@ -361,6 +378,7 @@ def _parse_segment(raw: str, start: int) -> tuple[Token, ...]:
                     "`**` must be a whole path segment",
                     start + index,
                     "use `*` within a name, or `/**/` for any number of directories",
+                    width=2,
                 )
             if not tokens or tokens[-1].kind is not TokenKind.STAR:
                 tokens.append(Token(TokenKind.STAR, NAME_CHARS))
@@ -410,6 +428,7 @@ def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
                     f"invalid range `{char}-{raw[index + 2]}` in glob",
                     start + index,
                     f"write the lower bound first: `{raw[index + 2]}-{char}`",
+                    width=3,
                 )
             members.append((low, high))
             index += 3
@@ -424,6 +443,7 @@ def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
             "character class matches no character",
             start + opening,
             "a class cannot match `/`; list at least one other character",
+            width=index - opening,
         )
     return chars, index
 
@@ -605,33 +625,68 @@ def _ranked_member(atom: Interval) -> tuple[int, str]:
     return len(_PREFERRED), chr(low)
 
 
+def first_match(root: Path, glob: Glob) -> str | None:
+    """Return a path under `root` that `glob` matches, or None if there is none.
+
+    Files, directories and other entries all count, as `Glob.match` would
+    count their paths: `a/**` matches a file named `a`. The walk follows
+    symbolic links to directories where a segment names them, but `**` does
+    not descend through them, so a link cycle cannot trap it. Directories
+    that cannot be read are skipped.
+    """
+    patterns = glob.segment_patterns()
+    names = glob.names
+    seen: set[tuple[str, int]] = set()
+    stack: list[tuple[str, int]] = [("", 0)]  # a directory relative to root, a segment index
+    while stack:
+        directory, index = stack.pop()
+        if (directory, index) in seen:
+            continue
+        seen.add((directory, index))
+        if index == len(patterns):
+            if directory:
+                return directory
+            continue
+
+        pattern = patterns[index]
+        last = index + 1 == len(patterns)
+        name = names[index]
+        if name is not None:
+            # A plain name needs no directory listing.
+            path = f"{directory}/{name}" if directory else name
+            if os.path.lexists(root / path):
+                stack.append((path, index + 1))
+            continue
+
+        for entry in _entries(root / directory if directory else root):
+            path = f"{directory}/{entry.name}" if directory else entry.name
+            if pattern is None:
+                # `**` takes this entry as one more segment.
+                if last:
+                    return path
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((path, index))
+            elif pattern.fullmatch(entry.name):
+                if last:
+                    return path
+                stack.append((path, index + 1))
+        if pattern is None:
+            stack.append((directory, index + 1))  # `**` matching no segment
+    return None
+
+
+def _entries(directory: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=lambda entry: entry.name)
+    except OSError:
+        return []
+
+
 def normalize_path(text: str) -> str:
-    """Normalise a relative path the way globs are normalised.
+    """Normalise a relative path the way globs are normalised; the root is `.`.
 
     Raises:
-        AbsolutePath, PathEscape: as `parse_glob`.
+        AbsolutePath, PathEscape, GlobError: as `parse_glob`.
     """
-    if text.startswith("/"):
-        raise AbsolutePath(
-            f"absolute path `{text}`",
-            0,
-            "paths are relative to the directory of the spec file; remove the leading `/`",
-        )
-    parts: list[str] = []
-    offset = 0
-    for raw in text.split("/"):
-        start = offset
-        offset += len(raw) + 1
-        if raw in ("", "."):
-            continue
-        if raw == "..":
-            if not parts:
-                raise PathEscape(
-                    f"`{text}` leaves the project root",
-                    start,
-                    "paths must stay inside the directory of the spec file",
-                )
-            parts.pop()
-            continue
-        parts.append(raw)
-    return "/".join(parts) if parts else "."
+    return "/".join(raw for raw, _ in _normal_segments(text)) or "."

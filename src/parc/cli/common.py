@@ -8,12 +8,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import click
 
 from parc.cli.errors import EXIT_USAGE, UserError
 from parc.compiler import Compiled, compile_file
 from parc.compiler.names import did_you_mean
 from parc.diagnostics import Codes, CompileError, Diagnostic
+from parc.globs import first_match
 from parc.plan import Plan
 from parc.render import render_all, use_color
 
@@ -52,19 +54,35 @@ def display_name(path: Path) -> str:
 
 
 def split_arguments(arguments: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """Split command-line words into targets and `NAME=VALUE` overrides."""
+    """Split command-line words into targets and `NAME=VALUE` overrides.
+
+    Raises:
+        click.exceptions.Exit: a word with `=` is not an override; the
+            error is printed.
+    """
     targets: list[str] = []
     overrides: dict[str, str] = {}
+    invalid: list[Diagnostic] = []
     for word in arguments:
         if "=" in word:
             match = _OVERRIDE.match(word)
             if match is None:
-                raise UserError(
-                    f"invalid override `{word}`; write `NAME=VALUE` with a variable name"
+                name = word.split("=", 1)[0]
+                invalid.append(
+                    Diagnostic(
+                        Codes.INVALID_OVERRIDE,
+                        f"invalid override `{word}`: `{name}` is not a variable name",
+                        help="write NAME=VALUE, where NAME is a variable that a `let` "
+                        "defines: a letter or `_`, then letters, digits, `_` or `-`",
+                    )
                 )
+                continue
             overrides[match.group(1)] = match.group(2)
         else:
             targets.append(word)
+    if invalid:
+        print_diagnostics(invalid)
+        raise click.exceptions.Exit(EXIT_USAGE)
     return targets, overrides
 
 
@@ -97,8 +115,35 @@ def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
         ) from None
     except OSError as error:
         raise UserError(f"cannot read `{path}`: {error.strerror}") from None
-    print_diagnostics(compiled.warnings)
-    return compiled
+    warnings = sorted([*compiled.warnings, *unmatched_reads(compiled)], key=Diagnostic.sort_key)
+    print_diagnostics(warnings)
+    return attrs.evolve(compiled, warnings=tuple(warnings))
+
+
+def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
+    """Warn about each `reads` glob that no step owns and no file under the root matches.
+
+    Such a glob usually has a typo, or names files that a step writes without
+    declaring them in `owns`. The compiler leaves this check to its callers
+    because it reads nothing but the spec.
+    """
+    root = Path(compiled.plan.root)
+    warnings = []
+    for site in compiled.unowned_reads:
+        if first_match(root, site.glob) is not None:
+            continue
+        warnings.append(
+            Diagnostic(
+                Codes.UNMATCHED_READS,
+                f"`{site.step}` reads `{site.glob}`, but no file matches it and no step owns it",
+                compiled.source,
+                site.span,
+                primary_label="matches nothing",
+                help="fix the glob, create the file, or add the glob to the `owns` "
+                "of the step that writes it",
+            )
+        )
+    return warnings
 
 
 def select(plan: Plan, targets: Sequence[str]) -> Plan:

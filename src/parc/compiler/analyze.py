@@ -19,7 +19,7 @@ import attrs
 
 from parc.compiler.conflicts import GlobSite, check_files
 from parc.compiler.cycles import find_cycles
-from parc.compiler.names import Variables, did_you_mean, expand
+from parc.compiler.names import Variables, did_you_mean, expand, suggest
 from parc.diagnostics import Codes, CompileError, Diagnostic, Label, Severity
 from parc.globs import AbsolutePath, Glob, GlobError, PathEscape, normalize_path, parse_glob
 from parc.grammar import syntax as s
@@ -384,6 +384,9 @@ class _Analyzer:
         if info.pool is not None:
             pool = info.pool.name.text
             if pool not in self.pools:
+                meant = suggest(pool, self.pools)
+                if meant is not None:
+                    self.used_pools.add(meant)  # no unused warning for the pool meant
                 self.error(
                     Diagnostic(
                         Codes.UNDEFINED_POOL,
@@ -438,7 +441,7 @@ class _Analyzer:
         # Point at the offending character when the literal is written plainly.
         if not string.long and raw[1:-1] == value and problem.offset < len(value):
             start = span.start + 1 + problem.offset
-            span = Span(start, start + 1)
+            span = Span(start, start + problem.width)
         return Diagnostic(code, problem.message, self.source, span, help=problem.help)
 
     def _timeout(self, statement: s.Timeout | None) -> float | None:
