@@ -66,3 +66,17 @@ def test_every_code_has_a_case() -> None:
 def test_every_case_has_expected_output() -> None:
     expected = {path.stem for path in CASES.glob("*.expected")}
     assert expected == {spec.stem for spec in SPECS}
+
+
+def test_docs_show_every_case_output() -> None:
+    # docs/diagnostics.md quotes one case per code; a change of wording must
+    # reach the documentation too.
+    docs = (CASES.parents[2] / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    sections = docs.split("\n## ")[1:]
+    by_code = {section.split("\n", 1)[0]: section for section in sections}
+    assert set(by_code) == {code.id for code in Codes.all()}
+    for code, section in by_code.items():
+        spec = min(CASES.glob(f"{code}-*.par"))
+        expected = spec.with_suffix(".expected").read_text(encoding="utf-8")
+        assert "```text\n" + expected in section, code
+        assert "**Fix:**" in section, code
