@@ -7,7 +7,9 @@ lines and parses again, so one run reports several independent mistakes.
 
 from __future__ import annotations
 
+import difflib
 import functools
+import re
 import threading
 from importlib import resources
 
@@ -135,13 +137,50 @@ def parse(source: Source) -> Document:
 
 
 def _blank_lines(text: str, span: Span) -> str:
-    """Replace the lines that `span` touches with spaces, keeping every offset."""
+    """Replace the lines that `span` touches with spaces, keeping every offset.
+
+    When those lines open a block that they do not close, the block's body
+    and its `}` are blanked too: parsed on their own, they would only give
+    more errors about the same mistake.
+    """
     begin = text.rfind("\n", 0, span.start) + 1
-    end = text.find("\n", max(span.end - 1, span.start))
-    if end == -1:
-        end = len(text)
+    end = _line_end(text, max(span.end - 1, span.start))
+    if _opens_block(text[begin:end]):
+        end = _block_end(text, end)
     blanked = "".join(char if char in "\r\n" else " " for char in text[begin:end])
     return text[:begin] + blanked + text[end:]
+
+
+_STRING_LITERAL = re.compile(r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""|"(?:[^"\\\n]|\\[^\n])*"')
+_TOP_LEVEL_START = re.compile(r"(?:let|env|pool|default|track|integrate)\b")
+
+
+def _line_end(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end == -1 else end
+
+
+def _opens_block(lines: str) -> bool:
+    code = _STRING_LITERAL.sub("", lines).split("#", 1)[0]
+    return code.count("{") > code.count("}")
+
+
+def _block_end(text: str, offset: int) -> int:
+    """Return the end of the line holding the `}` that closes the block open at `offset`.
+
+    Blocks do not nest, so that is the first line starting with `}`. A line
+    at the left margin that starts a top-level statement ends the search
+    first (the block was never closed), and so does the end of the text.
+    """
+    while offset < len(text):
+        start = offset + 1
+        offset = _line_end(text, start)
+        line = text[start:offset]
+        if line.lstrip().startswith("}"):
+            return offset
+        if _TOP_LEVEL_START.match(line):
+            return start - 1
+    return offset
 
 
 def _describe(source: Source, text: str, error: UnexpectedInput) -> tuple[Diagnostic, Span | None]:
@@ -153,6 +192,8 @@ def _describe(source: Source, text: str, error: UnexpectedInput) -> tuple[Diagno
         return _unexpected_token(source, text, error)
     if isinstance(error, UnexpectedCharacters):
         return _unexpected_characters(source, text, error)
+    # Lark's LALR parser reports the end of input as an UnexpectedToken, so
+    # this is only a guard for other UnexpectedInput kinds.
     end = Span(max(0, len(source.text) - 1), len(source.text))
     return Diagnostic(Codes.SYNTAX, "unexpected end of file", source, end), None
 
@@ -194,12 +235,16 @@ def _unexpected_characters(
     message = f"unexpected character `{shown}`"
     if expected:
         message += f", expected {expected}"
+    if char in "'`":
+        help = 'strings, globs and commands go in double quotes: `"..."`'
+    else:
+        help = "remove it; each statement goes on a line of its own"
     diagnostic = Diagnostic(
         Codes.INVALID_CHARACTER,
         message,
         source,
         Span(position, position + 1),
-        help="strings, globs and commands go in double quotes",
+        help=help,
     )
     return diagnostic, Span(position, line_end)
 
@@ -270,7 +315,7 @@ def _unexpected_token(
         expected = expected - {"_NL"}
     words = _expected_words(expected)
     message = f"expected {words}"
-    if previous is not None:
+    if previous is not None and previous != "{":
         message += f" after `{previous}`"
     message += f", found {_found_words(token)}"
     diagnostic = Diagnostic(
@@ -389,6 +434,16 @@ def _join(words: list[str]) -> str:
 
 
 def _syntax_help(expected: set[str], token: Token, previous: str | None) -> str:
+    keywords = {name.lower() for name in expected if name.lower() in KEYWORDS}
+    if token.type == "NAME" and keywords:
+        close = difflib.get_close_matches(str(token), sorted(keywords), n=1, cutoff=0.6)
+        if close:
+            return f"did you mean `{close[0]}`?"
+        return "a statement starts with one of the keywords listed"
+    if "LBRACE" in expected and token.type == "_NL":
+        return "put the `{` that opens the block on the same line as its header"
+    if expected == {"EQUAL"}:
+        return 'write `NAME = VALUE`, such as `let cc = "gcc"`'
     if previous == "," and token.type not in ("NAME", "STRING", "LONG_STRING"):
         return "remove the `,` that ends the list, or continue the list after it"
     if expected <= {"STRING", "LONG_STRING"}:
@@ -403,4 +458,6 @@ def _syntax_help(expected: set[str], token: Token, previous: str | None) -> str:
         return "a name starts with a letter or `_`, then letters, digits, `_` or `-`"
     if "_NL" in expected and token.type != "_NL":
         return "each statement goes on its own line; separate list items with `,`"
+    if "COMMA" in expected:
+        return "separate list items with `,`"
     return "compare with the examples in the language reference"
