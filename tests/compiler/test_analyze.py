@@ -114,7 +114,11 @@ def test_integrate_without_after_runs_after_every_track_only() -> None:
 
 
 def test_integrate_with_after_runs_after_those_only() -> None:
-    text = 'track a {\n    run "a"\n}\ntrack b {\n    run "b"\n}\nintegrate i {\n    after a\n    run "i"\n}\n'
+    text = (
+        'track a {\n    run "a"\n}\n'
+        'track b {\n    run "b"\n}\n'
+        'integrate i {\n    after a\n    run "i"\n}\n'
+    )
     assert step(text, "i").after == ("a",)
 
 
@@ -260,7 +264,14 @@ def test_undefined_pool_suggests_and_silences_unused_warning() -> None:
 
 
 def test_globs_and_cwd_are_normalised() -> None:
-    text = 'track a {\n    reads "./src//x/../*.c"\n    owns "out/./**"\n    cwd "sub/./dir/.."\n    run "a"\n}\n'
+    text = (
+        "track a {\n"
+        '    reads "./src//x/../*.c"\n'
+        '    owns "out/./**"\n'
+        '    cwd "sub/./dir/.."\n'
+        '    run "a"\n'
+        "}\n"
+    )
     compiled = step(text, "a")
     assert compiled.reads == ("src/*.c",)
     assert compiled.owns == ("out/**",)
