@@ -6,6 +6,7 @@ import click
 
 from parc.cli.build import build
 from parc.cli.check import check
+from parc.cli.fmt import fmt
 from parc.cli.plan import plan
 
 
@@ -24,4 +25,5 @@ def cli() -> None:
 
 cli.add_command(build)
 cli.add_command(check)
+cli.add_command(fmt)
 cli.add_command(plan)
