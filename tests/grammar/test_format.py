@@ -97,7 +97,8 @@ def messy_specs(draw: st.DrawFn) -> str:
         for variable in variables:
             body.append(f"run{draw(space)}{string('echo {{' + variable + '}} {{step}}')}")
         body.append(f'run{draw(space)}"true"')
-        if pools and draw(st.booleans()):
+        use_pool: bool = draw(st.booleans())
+        if pools and use_pool:
             body.append(f"pool{draw(space)}{pools[0]}")
         if draw(st.booleans()):
             body.append(f"timeout{draw(space)}{draw(st.sampled_from(['30s', '1.5h', '500ms']))}")
