@@ -3,7 +3,9 @@
 Track `tN` runs after its parent `t((N-1)//4)`, so the steps form a tree four
 wide. Each track owns `build/tN/**` and reads two globs: its sources and its
 parent's library. An integration step reads every library. That makes
-N owns globs, 2N + 1 reads globs, and no conflict or race.
+N + 1 owns globs, 2N + 1 reads globs, and no conflict or race. The sources
+(`src/tN/main.c` and `include/core.h`) are written too, so that no `reads`
+glob draws the warning about globs that match no file.
 
 Usage: python bench/check/generate.py TRACKS DIRECTORY
 """
@@ -61,14 +63,26 @@ def write_makefile(tracks: int, path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def write_sources(tracks: int, directory: Path) -> None:
+    (directory / "include").mkdir(exist_ok=True)
+    (directory / "include" / "core.h").write_text("", encoding="utf-8")
+    for index in range(tracks):
+        source = directory / "src" / f"t{index}"
+        source.mkdir(parents=True, exist_ok=True)
+        (source / "main.c").write_text("", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tracks", type=int, help="number of tracks")
-    parser.add_argument("directory", type=Path, help="where to write build.par and Makefile")
+    parser.add_argument(
+        "directory", type=Path, help="where to write build.par, Makefile and the sources"
+    )
     arguments = parser.parse_args()
     arguments.directory.mkdir(parents=True, exist_ok=True)
     write_spec(arguments.tracks, arguments.directory / "build.par")
     write_makefile(arguments.tracks, arguments.directory / "Makefile")
+    write_sources(arguments.tracks, arguments.directory)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import attrs
-from generate import write_makefile, write_spec
+from generate import write_makefile, write_sources, write_spec
 
 
 @attrs.frozen
@@ -37,11 +37,16 @@ def measure(command: list[str], cwd: Path, repeat: int) -> Timing:
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        completed = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, check=False)
+        completed = subprocess.run(
+            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        )
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if completed.returncode != 0:
-            sys.exit(f"`{' '.join(command)}` failed with exit code {completed.returncode}")
+        if completed.returncode != 0 or completed.stderr:
+            sys.exit(
+                f"`{' '.join(command)}` exited with code {completed.returncode} and printed:\n"
+                + completed.stderr.decode(errors="replace")[:2000]
+            )
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if best is None or wall < best.wall:
             best = Timing(wall, cpu)
@@ -74,6 +79,7 @@ def main() -> None:
             directory.mkdir()
             write_spec(size, directory / "build.par")
             write_makefile(size, directory / "Makefile")
+            write_sources(size, directory)
 
             parc = measure(
                 [sys.executable, "-m", "parc", "check", "-f", "build.par"],
