@@ -12,12 +12,13 @@ import attrs
 import click
 
 from parc.cli.errors import EXIT_USAGE, UserError
-from parc.compiler import Compiled, compile_file
+from parc.compiler import Compiled, compile_source
 from parc.compiler.names import did_you_mean
 from parc.diagnostics import Codes, CompileError, Diagnostic
 from parc.globs import first_match
 from parc.plan import Plan
 from parc.render import render_all, use_color
+from parc.source import Source
 
 SPEC_NAME = "build.par"
 _OVERRIDE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)=(.*)\Z", re.DOTALL)
@@ -99,25 +100,37 @@ def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
         UserError: the spec cannot be found or read.
     """
     path = find_spec(file)
+    source = read_source(path)
     try:
-        compiled = compile_file(path, overrides, name=display_name(path))
+        compiled = compile_source(source, overrides, root=path.resolve().parent)
     except CompileError as error:
         print_diagnostics(error.diagnostics)
         errors = sum(1 for d in error.diagnostics if d.severity.value == "error")
         click.echo(
-            f"parc: {errors} error{'s' if errors != 1 else ''} in {display_name(path)}",
+            f"parc: {errors} error{'s' if errors != 1 else ''} in {source.name}",
             err=True,
         )
         raise click.exceptions.Exit(EXIT_USAGE) from None
-    except UnicodeDecodeError as error:
-        raise UserError(
-            f"`{path}` is not UTF-8 text: {error.reason} at byte {error.start}"
-        ) from None
-    except OSError as error:
-        raise UserError(f"cannot read `{path}`: {error.strerror}") from None
     warnings = sorted([*compiled.warnings, *unmatched_reads(compiled)], key=Diagnostic.sort_key)
     print_diagnostics(warnings)
     return attrs.evolve(compiled, warnings=tuple(warnings))
+
+
+def read_source(path: Path) -> Source:
+    """Read a spec file, named in messages as `display_name` shows it.
+
+    Raises:
+        UserError: the file cannot be read, or is not UTF-8.
+    """
+    name = display_name(path)
+    try:
+        return Source.read(path, name)
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"`{name}` is not UTF-8 text: {error.reason} at byte {error.start}"
+        ) from None
+    except OSError as error:
+        raise UserError(f"cannot read `{name}`: {error.strerror}") from None
 
 
 def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import click
 
-from parc.cli.common import display_name, find_spec, print_diagnostics
-from parc.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UserError
+from parc.cli.common import find_spec, print_diagnostics, read_source
+from parc.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from parc.diagnostics import CompileError
 from parc.grammar import parse
 from parc.grammar.format import format_document
-from parc.source import Source
 
 
 @click.command()
@@ -32,15 +31,8 @@ def fmt(files: tuple[str, ...], check: bool) -> int:
     changed: list[str] = []
     invalid = False
     for path in paths:
-        name = display_name(path)
-        try:
-            source = Source.read(path, name)
-        except UnicodeDecodeError as error:
-            raise UserError(
-                f"`{name}` is not UTF-8 text: {error.reason} at byte {error.start}"
-            ) from None
-        except OSError as error:
-            raise UserError(f"cannot read `{name}`: {error.strerror}") from None
+        source = read_source(path)
+        name = source.name
         try:
             formatted = format_document(parse(source))
         except CompileError as error:
