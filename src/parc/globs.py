@@ -326,7 +326,7 @@ def _normal_segments(text: str) -> list[tuple[str, int]]:
     Raises:
         AbsolutePath: the text starts with `/`.
         PathEscape: a `..` segment leaves the root.
-        GlobError: the text holds a NUL character, or a `..` follows `**`.
+        GlobError: the text contains a NUL character, or a `..` follows `**`.
     """
     if text.startswith("/"):
         raise AbsolutePath(
@@ -461,7 +461,7 @@ class _Automaton:
     """A glob's automaton with its epsilon moves already followed.
 
     `moves[state]` lists the edges that leave any state in the epsilon
-    closure of `state`, and `accepts[state]` tells whether that closure holds
+    closure of `state`. `accepts[state]` is True when that closure contains
     the accepting state.
     """
 

@@ -179,8 +179,8 @@ class Plan:
 
         NOTE: each augmenting path costs a walk of the whole graph in the
         worst case, so the time is O(k * (steps + dependencies)) for k
-        augmentations. The first chains are usually close to the answer (on
-        a tree they are the answer), so k stays small in practice.
+        augmentations. The first chains are usually close to a minimum cover
+        (on a tree they are one), so k stays small in practice.
         """
         return _Width(self).compute()
 

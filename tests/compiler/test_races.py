@@ -1,6 +1,6 @@
 """Write-write conflicts and races against a brute-force oracle on generated specs.
 
-The oracle knows nothing of the compiler's prefix index or its pruned
+The oracle shares no code with the compiler's prefix index or its pruned
 search: it computes every step's dependencies transitively by walking all
 `after` lists, and decides overlap by matching every path of a small
 universe against both globs.

@@ -69,8 +69,8 @@ class FileCheck:
     """The findings about files: conflicts and races, and the unowned reads.
 
     `unowned_reads` are the `reads` globs that no `owns` glob of any step
-    overlaps; whether files on disk match them is for the caller to decide,
-    because the compiler reads nothing but the spec.
+    overlaps. The caller decides whether files on disk match them, because
+    the compiler reads nothing but the spec.
     """
 
     diagnostics: tuple[Diagnostic, ...]
@@ -124,7 +124,7 @@ def _site_key(site: GlobSite) -> int:
 
 
 class _Order:
-    """Answers whether one step runs after another, directly or transitively.
+    """Decides whether one step runs after another, directly or transitively.
 
     A full transitive closure would take quadratic memory on a long chain of
     steps, so each question is a depth-first search through `after` lists.

@@ -4,8 +4,8 @@ The formatter works on the syntax tree and the comments the parser keeps,
 and copies every string literal, name and duration exactly as written, so
 formatting cannot change what a spec means. What it decides:
 
-- one statement per line; a block's body indented by four spaces, its `{`
-  on the header line and its `}` on a line of its own;
+- one statement per line, and a block's body indented by four spaces;
+- a block's `{` on its header line, and its `}` on a line of its own;
 - single spaces around `=` and after `,`; a list longer than the line limit,
   or holding a multi-line string, puts each item after the first on a line
   of its own, indented four spaces more;
@@ -218,5 +218,5 @@ class _Layout:
             return False
         top_level = unit.depth == 0 and previous.depth == 0 and not unit.closes_block
         if top_level and (previous.closes_block or unit.opens_block):
-            return True  # a block always stands apart from its neighbours
+            return True  # a blank line always separates a block from its neighbours
         return self._blank_before(offset, previous.end)
