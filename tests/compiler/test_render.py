@@ -133,3 +133,12 @@ def test_carets_stay_on_their_line(text: str, data: st.DataObject) -> None:
     caret_line = lines[3].split("|", 1)[1]
     assert set(caret_line.strip()) == {"^"}
     assert len(caret_line.rstrip()) <= max(len(source_line), 1) + 1
+
+
+@given(st.text(alphabet=st.sampled_from("a\n\r é"), max_size=30), st.data())
+def test_position_counts_lines_and_columns(text: str, data: st.DataObject) -> None:
+    offset = data.draw(st.integers(0, len(text)))
+    where = Source("b.par", text).position(offset)
+    before = text[:offset]
+    assert where.line == before.count("\n") + 1
+    assert where.column == len(before) - (before.rfind("\n") + 1) + 1
