@@ -9,7 +9,8 @@ To regenerate the expected files after an intended change of wording, run
 
     PARC_REGENERATE=1 python -m pytest tests/compiler/test_cases.py
 
-and review `git diff tests/compiler/cases` like any other change.
+which also rewrites the quoted output in docs/diagnostics.md, and review
+`git diff tests/compiler/cases docs/diagnostics.md` like any other change.
 """
 
 from __future__ import annotations
@@ -70,13 +71,27 @@ def test_every_case_has_expected_output() -> None:
 
 def test_docs_show_every_case_output() -> None:
     # docs/diagnostics.md quotes one case per code; a change of wording must
-    # reach the documentation too.
-    docs = (CASES.parents[2] / "docs" / "diagnostics.md").read_text(encoding="utf-8")
-    sections = docs.split("\n## ")[1:]
+    # reach the documentation too. PARC_REGENERATE=1 rewrites the quoted
+    # output blocks and leaves the prose alone.
+    docs_file = CASES.parents[2] / "docs" / "diagnostics.md"
+    docs = docs_file.read_text(encoding="utf-8")
+    head, *sections = docs.split("\n## ")
     by_code = {section.split("\n", 1)[0]: section for section in sections}
     assert set(by_code) == {code.id for code in Codes.all()}
+
+    if os.environ.get("PARC_REGENERATE"):
+        rewritten = [head]
+        for section in sections:
+            spec = min(CASES.glob(f"{section.split(chr(10), 1)[0]}-*.par"))
+            expected = spec.with_suffix(".expected").read_text(encoding="utf-8")
+            before, rest = section.split("```text\n", 1)
+            _, after = rest.split("```\n", 1)
+            rewritten.append(before + "```text\n" + expected + "```\n" + after)
+        docs_file.write_text("\n## ".join(rewritten), encoding="utf-8")
+        by_code = {section.split("\n", 1)[0]: section for section in rewritten[1:]}
+
     for code, section in by_code.items():
         spec = min(CASES.glob(f"{code}-*.par"))
         expected = spec.with_suffix(".expected").read_text(encoding="utf-8")
-        assert "```text\n" + expected in section, code
+        assert "```text\n" + expected + "```" in section, code
         assert "**Fix:**" in section, code
