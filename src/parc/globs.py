@@ -24,11 +24,16 @@ returns is a shortest path that both globs match.
 
 from __future__ import annotations
 
+import bisect
 import enum
+import functools
+import itertools
+import os
 import re
 from collections import deque
 from collections.abc import Sequence
 from functools import cached_property
+from pathlib import Path
 
 import attrs
 
@@ -47,6 +52,9 @@ class CharSet:
 
     @classmethod
     def of(cls, *chars: str) -> CharSet:
+        if len(chars) == 1:
+            code = ord(chars[0])
+            return cls(((code, code),))
         return cls.from_intervals([(ord(char), ord(char)) for char in chars])
 
     @classmethod
@@ -103,19 +111,36 @@ class CharSet:
         return chr(self.intervals[0][0])
 
     def to_regex(self) -> str:
+        """Return a regex for one character of the set, as short as it can be.
+
+        A set that excludes a few characters, such as `[!abc]`, is written as a
+        negated class of what it excludes. Characters are written as they are,
+        escaped where `re` needs it, so the pattern stays readable.
+        """
         if len(self.intervals) == 1 and self.intervals[0][0] == self.intervals[0][1]:
             return re.escape(chr(self.intervals[0][0]))
-        parts = []
-        for low, high in self.intervals:
-            if low == high:
-                parts.append(_regex_char(low))
-            else:
-                parts.append(f"{_regex_char(low)}-{_regex_char(high)}")
-        return "[" + "".join(parts) + "]"
+        # NUL never occurs in a path, so a class may match it or not.
+        excluded = ALL - self
+        if len(excluded.intervals) < len(self.intervals):
+            return "[^" + _class_body(excluded) + "]"
+        return "[" + _class_body(self) + "]"
 
 
-def _regex_char(code: int) -> str:
-    return f"\\U{code:08x}"
+def _class_body(chars: CharSet) -> str:
+    parts = []
+    for low, high in chars.intervals:
+        if low == high:
+            parts.append(_class_char(low))
+        elif low + 1 == high:
+            parts.append(_class_char(low) + _class_char(high))
+        else:
+            parts.append(f"{_class_char(low)}-{_class_char(high)}")
+    return "".join(parts)
+
+
+def _class_char(code: int) -> str:
+    char = chr(code)
+    return "\\" + char if char in "\\]^-[" else char
 
 
 ALL = CharSet(((1, MAX_CODEPOINT),))
@@ -133,13 +158,18 @@ _PREFERRED = (
 
 
 class GlobError(ValueError):
-    """An invalid glob. `offset` is the index of the offending character in the text."""
+    """An invalid glob.
 
-    def __init__(self, message: str, offset: int, help: str) -> None:
+    `offset` and `width` give the offending characters as an index into
+    the text and a length, so an error can underline them.
+    """
+
+    def __init__(self, message: str, offset: int, help: str, width: int = 1) -> None:
         super().__init__(message)
         self.message = message
         self.offset = offset
         self.help = help
+        self.width = width
 
 
 class PathEscape(GlobError):
@@ -183,33 +213,47 @@ class Glob:
         for segment in self.segments:
             if segment is None:
                 parts.append("(?:[^/]+/)*")
-                continue
-            for token in segment:
-                if token.kind is TokenKind.STAR:
-                    parts.append("[^/]*")
-                else:
-                    parts.append(token.chars.to_regex())
-            parts.append("/")
-        return re.compile("".join(parts), re.DOTALL)
+            else:
+                parts.append(_segment_regex(segment) + "/")
+        return re.compile("".join(parts))
 
     def match(self, path: str) -> bool:
         """Tell whether the normalised relative `path` matches."""
         return self.regex.fullmatch(path + "/") is not None
 
+    @cached_property
+    def names(self) -> tuple[str | None, ...]:
+        """Each segment's text if it has no wildcard, else None."""
+        return tuple(_literal_text(segment) for segment in self.segments)
+
     @property
     def is_literal(self) -> bool:
-        """Whether the glob matches exactly one path."""
-        return all(_literal_text(segment) is not None for segment in self.segments)
+        """Whether the glob has no wildcard, so it matches at most one path."""
+        return None not in self.names
+
+    @cached_property
+    def literal_path(self) -> str | None:
+        """The one path a glob without wildcards matches, or None.
+
+        None also when the glob has wildcards. A glob such as `[.]` has no
+        wildcard but matches no path, because `.` is not a path segment; it
+        gets the empty string.
+        """
+        names = self.names
+        if None in names:
+            return None
+        if "." in names or ".." in names:
+            return ""
+        return "/".join(name for name in names if name is not None)
 
     @cached_property
     def literal_prefix(self) -> tuple[str, ...]:
         """The leading segments that are plain names, without any wildcard."""
         prefix = []
-        for segment in self.segments:
-            text = _literal_text(segment)
-            if text is None:
+        for name in self.names:
+            if name is None:
                 break
-            prefix.append(text)
+            prefix.append(name)
         return tuple(prefix)
 
     @property
@@ -218,17 +262,10 @@ class Glob:
 
     def segment_patterns(self) -> list[re.Pattern[str] | None]:
         """Return one regex per segment (None for `**`), for walking directories."""
-        patterns: list[re.Pattern[str] | None] = []
-        for segment in self.segments:
-            if segment is None:
-                patterns.append(None)
-                continue
-            body = "".join(
-                "[^/]*" if token.kind is TokenKind.STAR else token.chars.to_regex()
-                for token in segment
-            )
-            patterns.append(re.compile(body, re.DOTALL))
-        return patterns
+        return [
+            None if segment is None else re.compile(_segment_regex(segment))
+            for segment in self.segments
+        ]
 
     @cached_property
     def automaton(self) -> _Automaton:
@@ -236,6 +273,12 @@ class Glob:
 
     def __str__(self) -> str:
         return self.text
+
+
+def _segment_regex(segment: tuple[Token, ...]) -> str:
+    return "".join(
+        "[^/]*" if token.kind is TokenKind.STAR else token.chars.to_regex() for token in segment
+    )
 
 
 def _literal_text(segment: Segment) -> str | None:
@@ -263,15 +306,38 @@ def parse_glob(text: str) -> Glob:
     """
     if not text:
         raise GlobError("empty glob", 0, "write a path relative to the spec's directory")
+    kept = _normal_segments(text)
+    if not kept:
+        raise GlobError(
+            f"`{text}` names the project root itself, not a file",
+            0,
+            "name the files inside it, such as `**`",
+            width=len(text),
+        )
+    segments = [None if raw == "**" else _parse_segment(raw, start) for raw, start in kept]
+    return Glob("/".join(raw for raw, _ in kept), tuple(segments))
+
+
+def _normal_segments(text: str) -> list[tuple[str, int]]:
+    """Apply `./`, `//` and `..` to a relative path or glob.
+
+    Returns the segments that remain, each with its offset in `text`.
+
+    Raises:
+        AbsolutePath: the text starts with `/`.
+        PathEscape: a `..` segment leaves the root.
+        GlobError: the text contains a NUL character, or a `..` follows `**`.
+    """
     if text.startswith("/"):
         raise AbsolutePath(
             f"absolute path `{text}`",
             0,
             "paths are relative to the directory of the spec file; remove the leading `/`",
         )
+    if "\0" in text:
+        raise GlobError("a path cannot contain the NUL character", text.index("\0"), "remove it")
 
-    segments: list[Segment] = []
-    texts: list[str] = []
+    kept: list[tuple[str, int]] = []
     offset = 0
     for raw in text.split("/"):
         start = offset
@@ -279,31 +345,26 @@ def parse_glob(text: str) -> Glob:
         if raw in ("", "."):
             continue
         if raw == "..":
-            if not texts or segments[-1] is None:
+            if kept and kept[-1][0] == "**":
+                raise GlobError(
+                    "`..` after `**` is ambiguous",
+                    start,
+                    "write the directories out, or remove the `**/..`",
+                    width=2,
+                )
+            if not kept:
                 raise PathEscape(
                     f"`{text}` leaves the project root",
                     start,
                     "paths must stay inside the directory of the spec file",
+                    width=2,
                 )
-            segments.pop()
-            texts.pop()
+            kept.pop()
             continue
-        if raw == "**":
-            if segments and segments[-1] is None:
-                continue  # `**/**` matches what `**` matches
-            segments.append(None)
-            texts.append(raw)
-            continue
-        segments.append(_parse_segment(raw, start))
-        texts.append(raw)
-
-    if not segments:
-        raise GlobError(
-            f"`{text}` names the project root itself, not a file",
-            0,
-            "name the files inside it, such as `**`",
-        )
-    return Glob("/".join(texts), tuple(segments))
+        if raw == "**" and kept and kept[-1][0] == "**":
+            continue  # `**/**` matches what `**` matches
+        kept.append((raw, start))
+    return kept
 
 
 def _parse_segment(raw: str, start: int) -> tuple[Token, ...]:
@@ -317,6 +378,7 @@ def _parse_segment(raw: str, start: int) -> tuple[Token, ...]:
                     "`**` must be a whole path segment",
                     start + index,
                     "use `*` within a name, or `/**/` for any number of directories",
+                    width=2,
                 )
             if not tokens or tokens[-1].kind is not TokenKind.STAR:
                 tokens.append(Token(TokenKind.STAR, NAME_CHARS))
@@ -328,9 +390,14 @@ def _parse_segment(raw: str, start: int) -> tuple[Token, ...]:
             chars, index = _parse_class(raw, index, start)
             tokens.append(Token(TokenKind.CHAR, chars))
         else:
-            tokens.append(Token(TokenKind.CHAR, CharSet.of(char)))
+            tokens.append(_literal_token(char))
             index += 1
     return tuple(tokens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_token(char: str) -> Token:
+    return Token(TokenKind.CHAR, CharSet.of(char))
 
 
 def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
@@ -361,6 +428,7 @@ def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
                     f"invalid range `{char}-{raw[index + 2]}` in glob",
                     start + index,
                     f"write the lower bound first: `{raw[index + 2]}-{char}`",
+                    width=3,
                 )
             members.append((low, high))
             index += 3
@@ -375,6 +443,7 @@ def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
             "character class matches no character",
             start + opening,
             "a class cannot match `/`; list at least one other character",
+            width=index - opening,
         )
     return chars, index
 
@@ -389,9 +458,15 @@ def _parse_class(raw: str, index: int, start: int) -> tuple[CharSet, int]:
 
 @attrs.frozen
 class _Automaton:
-    edges: tuple[tuple[tuple[CharSet, int], ...], ...]
-    closures: tuple[frozenset[int], ...]
-    accepting: int
+    """A glob's automaton with its epsilon moves already followed.
+
+    `moves[state]` lists the edges that leave any state in the epsilon
+    closure of `state`. `accepts[state]` is True when that closure contains
+    the accepting state.
+    """
+
+    moves: tuple[tuple[tuple[CharSet, int], ...], ...]
+    accepts: tuple[bool, ...]
 
 
 def _compile(glob: Glob) -> _Automaton:
@@ -403,7 +478,6 @@ def _compile(glob: Glob) -> _Automaton:
         epsilon.append([])
         return len(edges) - 1
 
-    slash = CharSet.of("/")
     current = 0
     for segment in glob.segments:
         if segment is None:
@@ -411,7 +485,7 @@ def _compile(glob: Glob) -> _Automaton:
             after = new_state()
             edges[current].append((NAME_CHARS, inside))
             edges[inside].append((NAME_CHARS, inside))
-            edges[inside].append((slash, current))
+            edges[inside].append((_SLASH_SET, current))
             epsilon[current].append(after)
             current = after
             continue
@@ -423,20 +497,19 @@ def _compile(glob: Glob) -> _Automaton:
                 edges[current].append((token.chars, target))
                 current = target
         target = new_state()
-        edges[current].append((slash, target))
+        edges[current].append((_SLASH_SET, target))
         current = target
 
-    closures = []
+    accepting = current
+    moves = []
+    accepts = []
     for state in range(len(edges)):
-        seen = {state}
-        stack = [state]
-        while stack:
-            for nxt in epsilon[stack.pop()]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        closures.append(frozenset(seen))
-    return _Automaton(tuple(tuple(e) for e in edges), tuple(closures), current)
+        closure = [state]
+        for member in closure:  # the list grows while it is walked
+            closure.extend(nxt for nxt in epsilon[member] if nxt not in closure)
+        moves.append(tuple(edge for member in closure for edge in edges[member]))
+        accepts.append(accepting in closure)
+    return _Automaton(tuple(moves), tuple(accepts))
 
 
 # The automaton of valid paths: segments that are non-empty and neither `.` nor `..`.
@@ -444,93 +517,176 @@ _V_INITIAL, _V_START, _V_DOT, _V_DOTDOT, _V_NAME = range(5)
 _DOT_SET = CharSet.of(".")
 _SLASH_SET = CharSet.of("/")
 _OTHER_SET = NAME_CHARS - _DOT_SET
-
-
-def _valid_path_edges(state: int) -> list[tuple[CharSet, int]]:
-    if state in (_V_INITIAL, _V_START):
-        return [(_DOT_SET, _V_DOT), (_OTHER_SET, _V_NAME)]
-    if state == _V_DOT:
-        return [(_DOT_SET, _V_DOTDOT), (_OTHER_SET, _V_NAME)]
-    if state == _V_DOTDOT:
-        return [(NAME_CHARS, _V_NAME)]
-    return [(NAME_CHARS, _V_NAME), (_SLASH_SET, _V_START)]
+_VALID_MOVES: tuple[tuple[tuple[CharSet, int], ...], ...] = (
+    ((_DOT_SET, _V_DOT), (_OTHER_SET, _V_NAME)),
+    ((_DOT_SET, _V_DOT), (_OTHER_SET, _V_NAME)),
+    ((_DOT_SET, _V_DOTDOT), (_OTHER_SET, _V_NAME)),
+    ((NAME_CHARS, _V_NAME),),
+    ((NAME_CHARS, _V_NAME), (_SLASH_SET, _V_START)),
+)
 
 
 def overlap(first: Glob, second: Glob) -> str | None:
-    """Return a shortest path that both globs match, or None if there is none."""
-    a = first.automaton
-    b = second.automaton
+    """Return a shortest path that both globs match, or None if there is none.
+
+    Where the globs allow it, each character of the example is a lower-case
+    letter, a digit or `_`, so the example reads like a file name.
+    """
+    for literal, other in ((first, second), (second, first)):
+        path = literal.literal_path
+        if path is not None:
+            return path if path and other.match(path) else None
+    return _intersect(first.automaton, second.automaton)
+
+
+def _intersect(a: _Automaton, b: _Automaton) -> str | None:
+    """Search the product of two glob automata and the valid-path automaton.
+
+    Breadth-first search finds a shortest path. Character sets are replaced
+    by bit masks over the atoms (the cells of the partition that all sets of
+    this pair induce), so intersecting two sets is one `&` of integers.
+    """
+    to_mask, atoms = _atom_masks(a, b)
+    moves_a = [[(to_mask[chars], target) for chars, target in edges] for edges in a.moves]
+    moves_b = [[(to_mask[chars], target) for chars, target in edges] for edges in b.moves]
+    moves_v = [[(to_mask[chars], target) for chars, target in edges] for edges in _VALID_MOVES]
+
     start = (0, 0, _V_INITIAL)
-    parents: dict[tuple[int, int, int], tuple[tuple[int, int, int], str] | None] = {start: None}
+    parents: dict[tuple[int, int, int], tuple[tuple[int, int, int], int] | None] = {start: None}
     queue = deque([start])
     while queue:
         state = queue.popleft()
         state_a, state_b, state_v = state
-        if (
-            state_v == _V_START
-            and a.accepting in a.closures[state_a]
-            and b.accepting in b.closures[state_b]
-        ):
-            return _example(parents, state)
-        for chars_v, next_v in _valid_path_edges(state_v):
-            for from_a in a.closures[state_a]:
-                for chars_a, next_a in a.edges[from_a]:
-                    shared = chars_a & chars_v
-                    if not shared:
+        if state_v == _V_START and a.accepts[state_a] and b.accepts[state_b]:
+            return _example(parents, state, atoms)
+        for mask_v, next_v in moves_v[state_v]:
+            for mask_a, next_a in moves_a[state_a]:
+                shared = mask_a & mask_v
+                if not shared:
+                    continue
+                for mask_b, next_b in moves_b[state_b]:
+                    both = shared & mask_b
+                    if not both:
                         continue
-                    for from_b in b.closures[state_b]:
-                        for chars_b, next_b in b.edges[from_b]:
-                            both = shared & chars_b
-                            if not both:
-                                continue
-                            nxt = (next_a, next_b, next_v)
-                            if nxt not in parents:
-                                parents[nxt] = (state, both.example())
-                                queue.append(nxt)
+                    nxt = (next_a, next_b, next_v)
+                    if nxt not in parents:
+                        parents[nxt] = (state, both)
+                        queue.append(nxt)
     return None
 
 
+def _atom_masks(a: _Automaton, b: _Automaton) -> tuple[dict[CharSet, int], list[Interval]]:
+    """Split the code points into atoms that no set of either automaton divides.
+
+    Returns each set's mask (bit i set when atom i is in the set) and the atoms
+    as intervals.
+    """
+    sets = {chars for automaton in (a, b) for edges in automaton.moves for chars, _ in edges}
+    sets.update(chars for edges in _VALID_MOVES for chars, _ in edges)
+    cuts = sorted(
+        {bound for chars in sets for low, high in chars.intervals for bound in (low, high + 1)}
+    )
+    atoms = [(low, high - 1) for low, high in itertools.pairwise(cuts)]
+    to_mask = {}
+    for chars in sets:
+        mask = 0
+        for low, high in chars.intervals:
+            first = bisect.bisect_left(cuts, low)
+            last = bisect.bisect_left(cuts, high + 1)
+            mask |= ((1 << (last - first)) - 1) << first
+        to_mask[chars] = mask
+    return to_mask, atoms
+
+
 def _example(
-    parents: dict[tuple[int, int, int], tuple[tuple[int, int, int], str] | None],
+    parents: dict[tuple[int, int, int], tuple[tuple[int, int, int], int] | None],
     state: tuple[int, int, int],
+    atoms: list[Interval],
 ) -> str:
+    # The readable character of each atom, ranked like `CharSet.example`.
+    ranked = [_ranked_member(atom) for atom in atoms]
     chars = []
     step = parents[state]
     while step is not None:
-        previous, char = step
-        chars.append(char)
+        previous, mask = step
+        members = (ranked[index] for index in range(mask.bit_length()) if mask >> index & 1)
+        chars.append(min(members)[1])
         step = parents[previous]
     path = "".join(reversed(chars))
     return path[:-1]  # drop the `/` that ends every segment
 
 
+def _ranked_member(atom: Interval) -> tuple[int, str]:
+    low, high = atom
+    for rank, preferred in enumerate(_PREFERRED):
+        for preferred_low, preferred_high in preferred.intervals:
+            if preferred_low <= high and low <= preferred_high:
+                return rank, chr(max(low, preferred_low))
+    return len(_PREFERRED), chr(low)
+
+
+def first_match(root: Path, glob: Glob) -> str | None:
+    """Return a path under `root` that `glob` matches, or None if there is none.
+
+    Files, directories and other entries all count, as `Glob.match` would
+    count their paths: `a/**` matches a file named `a`. The walk follows
+    symbolic links to directories where a segment names them, but `**` does
+    not descend through them, so a link cycle cannot trap it. Directories
+    that cannot be read are skipped.
+    """
+    patterns = glob.segment_patterns()
+    names = glob.names
+    seen: set[tuple[str, int]] = set()
+    stack: list[tuple[str, int]] = [("", 0)]  # a directory relative to root, a segment index
+    while stack:
+        directory, index = stack.pop()
+        if (directory, index) in seen:
+            continue
+        seen.add((directory, index))
+        if index == len(patterns):
+            if directory:
+                return directory
+            continue
+
+        pattern = patterns[index]
+        last = index + 1 == len(patterns)
+        name = names[index]
+        if name is not None:
+            # A plain name needs no directory listing.
+            path = f"{directory}/{name}" if directory else name
+            if os.path.lexists(root / path):
+                stack.append((path, index + 1))
+            continue
+
+        for entry in _entries(root / directory if directory else root):
+            path = f"{directory}/{entry.name}" if directory else entry.name
+            if pattern is None:
+                # `**` takes this entry as one more segment.
+                if last:
+                    return path
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((path, index))
+            elif pattern.fullmatch(entry.name):
+                if last:
+                    return path
+                stack.append((path, index + 1))
+        if pattern is None:
+            stack.append((directory, index + 1))  # `**` matching no segment
+    return None
+
+
+def _entries(directory: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=lambda entry: entry.name)
+    except OSError:
+        return []
+
+
 def normalize_path(text: str) -> str:
-    """Normalise a relative path the way globs are normalised.
+    """Normalise a relative path the way globs are normalised; the root is `.`.
 
     Raises:
-        AbsolutePath, PathEscape: as `parse_glob`.
+        AbsolutePath, PathEscape, GlobError: as `parse_glob`.
     """
-    if text.startswith("/"):
-        raise AbsolutePath(
-            f"absolute path `{text}`",
-            0,
-            "paths are relative to the directory of the spec file; remove the leading `/`",
-        )
-    parts: list[str] = []
-    offset = 0
-    for raw in text.split("/"):
-        start = offset
-        offset += len(raw) + 1
-        if raw in ("", "."):
-            continue
-        if raw == "..":
-            if not parts:
-                raise PathEscape(
-                    f"`{text}` leaves the project root",
-                    start,
-                    "paths must stay inside the directory of the spec file",
-                )
-            parts.pop()
-            continue
-        parts.append(raw)
-    return "/".join(parts) if parts else "."
+    return "/".join(raw for raw, _ in _normal_segments(text)) or "."

@@ -9,7 +9,8 @@ on one machine run on another.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
 from typing import Any, Literal
 
 import attrs
@@ -161,13 +162,37 @@ class Plan:
         return path, best[end]
 
     def max_parallelism(self) -> int:
-        """Return the size of the widest level.
+        """Return the largest number of steps that could run at once.
 
-        NOTE: this is a lower bound on the largest set of steps that could run
-        at once (the widest antichain), which can be larger when chains of
-        different lengths overlap.
+        That is the width of the dependency order: the size of its largest
+        antichain, a set of steps none of which runs after another, directly
+        or transitively. It can exceed the widest level: with `c` after `b`
+        after `a`, `d` after `a` and `e` on its own, the levels are
+        `{a, e}`, `{b, d}` and `{c}`, yet `c`, `d` and `e` can run at once.
+
+        By Dilworth's theorem the width equals the fewest chains that cover
+        every step, which is the number of steps minus a maximum matching
+        between each step and a later step in the same chain. The matching
+        starts from chains that follow direct dependencies, then Kuhn's
+        augmenting paths, searched through the dependency graph, make it
+        maximum.
+
+        NOTE: each augmenting path costs a walk of the whole graph in the
+        worst case, so the time is O(k * (steps + dependencies)) for k
+        augmentations. The first chains are usually close to a minimum cover
+        (on a tree they are one), so k stays small in practice.
         """
-        return max((len(level) for level in self.levels()), default=0)
+        return _Width(self).compute()
+
+    def speedup(self) -> float:
+        """Return the estimated speedup over running every step serially.
+
+        With every step weighing the same, that is the number of steps over
+        the length of the critical path: the bound that unlimited job slots
+        reach, which pools and `-j` can only lower.
+        """
+        _, length = self.critical_path()
+        return len(self.steps) / length if length else 1.0
 
     # JSON.
 
@@ -184,6 +209,7 @@ class Plan:
             "levels": self.levels(),
             "critical_path": {"steps": path, "length": int(length)},
             "max_parallelism": self.max_parallelism(),
+            "speedup": round(self.speedup(), 3),
         }
 
     @classmethod
@@ -206,6 +232,13 @@ class Plan:
             pools=dict(data.get("pools", {})),
             defaults=tuple(data.get("defaults", ())),
         )
+
+    @staticmethod
+    def json_schema() -> dict[str, Any]:
+        """Return the JSON Schema that `to_json` output follows, as shipped in the package."""
+        text = resources.files("parc").joinpath("schema/plan.schema.json").read_text("utf-8")
+        schema: dict[str, Any] = json.loads(text)
+        return schema
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
@@ -247,3 +280,81 @@ def _step_from_json(data: Mapping[str, Any]) -> PlanStep:
         pool=data.get("pool"),
         location=data.get("location", ""),
     )
+
+
+class _Width:
+    """The maximum antichain size of a plan's dependency order (see `max_parallelism`)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.order = [step.name for step in plan.topological_order()]
+        self.dependents = plan.dependents()
+        self.after = {step.name: step.after for step in plan.steps}
+        # The matching pairs a step with the next step of its chain: `next_of`
+        # from the earlier step, `previous_of` from the later one.
+        self.next_of: dict[str, str] = {}
+        self.previous_of: dict[str, str] = {}
+
+    def compute(self) -> int:
+        for name in self.order:
+            for dependency in self.after[name]:
+                if dependency not in self.next_of:
+                    self._pair(dependency, name)
+                    break
+
+        # A step from which no augmenting path starts still has none after a
+        # failed search elsewhere, so the visited sets are only cleared when
+        # the matching changes.
+        seen: set[str] = set()
+        expanded: set[str] = set()
+        for name in self.order:
+            if name in self.next_of:
+                continue
+            if self._augment(name, seen, expanded):
+                seen = set()
+                expanded = set()
+        return len(self.order) - len(self.next_of)
+
+    def _pair(self, earlier: str, later: str) -> None:
+        self.next_of[earlier] = later
+        self.previous_of[later] = earlier
+
+    def _later_steps(self, name: str, expanded: set[str]) -> Iterator[str]:
+        """Yield the steps that run after `name`, skipping the expanded ones.
+
+        A step that an earlier walk expanded has had every step after it
+        offered already, so the walk does not enter it again.
+        """
+        stack = [name]
+        while stack:
+            for dependent in self.dependents[stack.pop()]:
+                if dependent not in expanded:
+                    expanded.add(dependent)
+                    yield dependent
+                    stack.append(dependent)
+
+    def _augment(self, start: str, seen: set[str], expanded: set[str]) -> bool:
+        """Search an augmenting path from the unmatched `start`; apply it if found."""
+        # Each frame is an earlier step and the later steps still to offer
+        # it; `chosen[i]` is the later step that frame i is trying.
+        frames = [(start, self._later_steps(start, expanded))]
+        chosen: list[str] = []
+        while frames:
+            _, candidates = frames[-1]
+            for later in candidates:
+                if later in seen:
+                    continue
+                seen.add(later)
+                owner = self.previous_of.get(later)
+                if owner is None:
+                    chosen.append(later)
+                    for (step, _), target in zip(frames, chosen, strict=True):
+                        self._pair(step, target)
+                    return True
+                chosen.append(later)
+                frames.append((owner, self._later_steps(owner, expanded)))
+                break
+            else:
+                frames.pop()
+                if chosen:
+                    chosen.pop()
+        return False

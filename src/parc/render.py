@@ -110,8 +110,10 @@ def _snippet(
     before = raw_line[:column_index].expandtabs(TAB_WIDTH)
     line_end = len(raw_line)
     span_end = min(span.end, span.start + (line_end - column_index))
-    covered = raw_line[column_index : column_index + max(0, span_end - span.start)]
-    underline_width = max(1, len(covered.expandtabs(TAB_WIDTH)))
+    # A tab's width depends on its column, so expand the line up to the
+    # span's end rather than the span on its own.
+    through_span = raw_line[: column_index + max(0, span_end - span.start)]
+    underline_width = max(1, len(through_span.expandtabs(TAB_WIDTH)) - len(before))
 
     marker = ("^" if primary else "-") * underline_width
     underline = " " * len(before) + paint("primary" if primary else "secondary", marker)

@@ -55,9 +55,10 @@ class Source:
     @cached_property
     def _line_starts(self) -> list[int]:
         starts = [0]
-        for index, char in enumerate(self.text):
-            if char == "\n":
-                starts.append(index + 1)
+        newline = self.text.find("\n")
+        while newline != -1:
+            starts.append(newline + 1)
+            newline = self.text.find("\n", newline + 1)
         return starts
 
     def position(self, offset: int) -> Position:

@@ -8,14 +8,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import click
 
 from parc.cli.errors import EXIT_USAGE, UserError
-from parc.compiler import Compiled, compile_file
+from parc.compiler import Compiled, compile_source
 from parc.compiler.names import did_you_mean
 from parc.diagnostics import Codes, CompileError, Diagnostic
+from parc.globs import first_match
 from parc.plan import Plan
 from parc.render import render_all, use_color
+from parc.source import Source
 
 SPEC_NAME = "build.par"
 _OVERRIDE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)=(.*)\Z", re.DOTALL)
@@ -52,19 +55,35 @@ def display_name(path: Path) -> str:
 
 
 def split_arguments(arguments: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """Split command-line words into targets and `NAME=VALUE` overrides."""
+    """Split command-line words into targets and `NAME=VALUE` overrides.
+
+    Raises:
+        click.exceptions.Exit: a word with `=` is not an override; the
+            error is printed.
+    """
     targets: list[str] = []
     overrides: dict[str, str] = {}
+    invalid: list[Diagnostic] = []
     for word in arguments:
         if "=" in word:
             match = _OVERRIDE.match(word)
             if match is None:
-                raise UserError(
-                    f"invalid override `{word}`; write `NAME=VALUE` with a variable name"
+                name = word.split("=", 1)[0]
+                invalid.append(
+                    Diagnostic(
+                        Codes.INVALID_OVERRIDE,
+                        f"invalid override `{word}`: `{name}` is not a variable name",
+                        help="write NAME=VALUE, where NAME is a variable that a `let` "
+                        "defines: a letter or `_`, then letters, digits, `_` or `-`",
+                    )
                 )
+                continue
             overrides[match.group(1)] = match.group(2)
         else:
             targets.append(word)
+    if invalid:
+        print_diagnostics(invalid)
+        raise click.exceptions.Exit(EXIT_USAGE)
     return targets, overrides
 
 
@@ -81,24 +100,63 @@ def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
         UserError: the spec cannot be found or read.
     """
     path = find_spec(file)
+    source = read_source(path)
     try:
-        compiled = compile_file(path, overrides, name=display_name(path))
+        compiled = compile_source(source, overrides, root=path.resolve().parent)
     except CompileError as error:
         print_diagnostics(error.diagnostics)
         errors = sum(1 for d in error.diagnostics if d.severity.value == "error")
         click.echo(
-            f"parc: {errors} error{'s' if errors != 1 else ''} in {display_name(path)}",
+            f"parc: {errors} error{'s' if errors != 1 else ''} in {source.name}",
             err=True,
         )
         raise click.exceptions.Exit(EXIT_USAGE) from None
+    warnings = sorted([*compiled.warnings, *unmatched_reads(compiled)], key=Diagnostic.sort_key)
+    print_diagnostics(warnings)
+    return attrs.evolve(compiled, warnings=tuple(warnings))
+
+
+def read_source(path: Path) -> Source:
+    """Read a spec file, named in messages as `display_name` shows it.
+
+    Raises:
+        UserError: the file cannot be read, or is not UTF-8.
+    """
+    name = display_name(path)
+    try:
+        return Source.read(path, name)
     except UnicodeDecodeError as error:
         raise UserError(
-            f"`{path}` is not UTF-8 text: {error.reason} at byte {error.start}"
+            f"`{name}` is not UTF-8 text: {error.reason} at byte {error.start}"
         ) from None
     except OSError as error:
-        raise UserError(f"cannot read `{path}`: {error.strerror}") from None
-    print_diagnostics(compiled.warnings)
-    return compiled
+        raise UserError(f"cannot read `{name}`: {error.strerror}") from None
+
+
+def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
+    """Warn about each `reads` glob that no step owns and no file under the root matches.
+
+    Such a glob usually has a typo, or names files that a step writes without
+    declaring them in `owns`. The compiler leaves this check to its callers
+    because it reads nothing but the spec.
+    """
+    root = Path(compiled.plan.root)
+    warnings = []
+    for site in compiled.unowned_reads:
+        if first_match(root, site.glob) is not None:
+            continue
+        warnings.append(
+            Diagnostic(
+                Codes.UNMATCHED_READS,
+                f"`{site.step}` reads `{site.glob}`, but no file matches it and no step owns it",
+                compiled.source,
+                site.span,
+                primary_label="matches nothing",
+                help="fix the glob, create the file, or add the glob to the `owns` "
+                "of the step that writes it",
+            )
+        )
+    return warnings
 
 
 def select(plan: Plan, targets: Sequence[str]) -> Plan:

@@ -10,6 +10,7 @@ from parc.cli.clean import clean
 from parc.cli.common import SPEC_NAME, find_spec
 from parc.cli.complete import completion
 from parc.cli.errors import UserError
+from parc.cli.fmt import fmt
 from parc.cli.init import init
 from parc.cli.listing import list_steps
 from parc.cli.plan import plan
@@ -56,6 +57,7 @@ cli.add_command(build)
 cli.add_command(check)
 cli.add_command(clean)
 cli.add_command(completion)
+cli.add_command(fmt)
 cli.add_command(init)
 cli.add_command(list_steps)
 cli.add_command(plan)

@@ -26,18 +26,24 @@ from parc.cli.errors import EXIT_OK
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "dot", "mermaid"]),
     default="text",
     show_default=True,
-    help="Print the plan for people or as JSON.",
+    help="Print the plan for people, as JSON, or as a Graphviz or Mermaid graph.",
 )
 def plan(arguments: tuple[str, ...], file: str | None, fmt: str) -> int:
     """Print the execution plan: levels, critical path, parallelism and each step."""
-    from parc.compiler.emit import format_json, format_text
+    from parc.compiler import emit
 
+    formats = {
+        "text": emit.format_text,
+        "json": emit.format_json,
+        "dot": emit.format_dot,
+        "mermaid": emit.format_mermaid,
+    }
     targets, overrides = split_arguments(arguments)
     compiled = load(file, overrides)
     selected = select(compiled.plan, targets)
-    text = format_json(selected) if fmt == "json" else format_text(selected)
+    text = formats[fmt](selected)
     click.echo(text, nl=False)
     return EXIT_OK

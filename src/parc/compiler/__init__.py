@@ -6,7 +6,9 @@ needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from parc.compiler.analyze import Compiled, analyze
@@ -27,7 +29,27 @@ def compile_source(
     Raises:
         CompileError: the spec is invalid.
     """
-    return analyze(parse(source), overrides, root)
+    with _collector_paused():
+        return analyze(parse(source), overrides, root)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a spec compiles.
+
+    Compiling allocates millions of small objects and frees few, which makes
+    the collector run full passes again and again: on a 10,000-track spec it
+    took more than half of the time. Whatever cycles a compile leaves behind,
+    such as the tracebacks of syntax errors, are collected once the
+    collector runs again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compile_file(

@@ -19,7 +19,7 @@ import attrs
 
 from parc.compiler.conflicts import GlobSite, check_files
 from parc.compiler.cycles import find_cycles
-from parc.compiler.names import Variables, did_you_mean, expand
+from parc.compiler.names import Variables, did_you_mean, expand, suggest
 from parc.diagnostics import Codes, CompileError, Diagnostic, Label, Severity
 from parc.globs import AbsolutePath, Glob, GlobError, PathEscape, normalize_path, parse_glob
 from parc.grammar import syntax as s
@@ -35,10 +35,17 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 @attrs.frozen
 class Compiled:
-    """A compiled spec: its plan and the warnings found on the way."""
+    """A compiled spec: its plan and the warnings found on the way.
+
+    `unowned_reads` are the `reads` globs that no step's `owns` overlaps, in
+    spec order. They deserve a warning when no file on disk matches them
+    either, which only the caller can check (see `parc.cli.common`).
+    """
 
     plan: Plan
     warnings: tuple[Diagnostic, ...]
+    source: Source | None = None
+    unowned_reads: tuple[GlobSite, ...] = ()
 
 
 @attrs.frozen
@@ -112,16 +119,23 @@ class _Analyzer:
 
         edges = self._resolve_dependencies()
         defaults = self._resolve_defaults(statements)
+        after: dict[str, list[str]] = {name: [] for name in self.steps}
+        for edge in edges:
+            after[edge.step].append(edge.target)
         plan_steps = [
-            self._build_step(index, info, edges) for index, info in enumerate(self.steps.values())
+            self._build_step(index, info, tuple(after[name]))
+            for index, (name, info) in enumerate(self.steps.items())
         ]
         self.diagnostics.extend(self.variables.diagnostics)
         self._warn_unused(lets, statements)
 
         if not self.has_errors:
             self.diagnostics.extend(find_cycles(self.source, list(self.steps), edges))
+        unowned_reads: tuple[GlobSite, ...] = ()
         if not self.has_errors:
-            self.diagnostics.extend(self._check_files(plan_steps))
+            files = check_files(self.source, plan_steps, self.read_sites, self.own_sites)
+            self.diagnostics.extend(files.diagnostics)
+            unowned_reads = files.unowned_reads
 
         if self.has_errors:
             raise CompileError(self.diagnostics)
@@ -134,7 +148,7 @@ class _Analyzer:
             defaults=defaults,
         )
         warnings = tuple(sorted(self.diagnostics, key=Diagnostic.sort_key))
-        return Compiled(plan, warnings)
+        return Compiled(plan, warnings, self.source, unowned_reads)
 
     # Definitions.
 
@@ -334,7 +348,7 @@ class _Analyzer:
 
     # Per-step values.
 
-    def _build_step(self, index: int, info: _StepInfo, edges: list[Edge]) -> PlanStep:
+    def _build_step(self, index: int, info: _StepInfo, after: tuple[str, ...]) -> PlanStep:
         decl = info.decl
         name = decl.name.text
 
@@ -370,6 +384,9 @@ class _Analyzer:
         if info.pool is not None:
             pool = info.pool.name.text
             if pool not in self.pools:
+                meant = suggest(pool, self.pools)
+                if meant is not None:
+                    self.used_pools.add(meant)  # no unused warning for the pool meant
                 self.error(
                     Diagnostic(
                         Codes.UNDEFINED_POOL,
@@ -387,7 +404,7 @@ class _Analyzer:
             kind=decl.kind,
             index=index,
             commands=commands,
-            after=tuple(edge.target for edge in edges if edge.step == name),
+            after=after,
             desc=text(info.desc.value) if info.desc is not None else "",
             env=tuple(env.items()),
             cwd=cwd,
@@ -424,7 +441,7 @@ class _Analyzer:
         # Point at the offending character when the literal is written plainly.
         if not string.long and raw[1:-1] == value and problem.offset < len(value):
             start = span.start + 1 + problem.offset
-            span = Span(start, start + 1)
+            span = Span(start, start + problem.width)
         return Diagnostic(code, problem.message, self.source, span, help=problem.help)
 
     def _timeout(self, statement: s.Timeout | None) -> float | None:
@@ -486,7 +503,3 @@ class _Analyzer:
                         help=f"remove it, or add `pool {name}` to the steps it should limit",
                     )
                 )
-
-    def _check_files(self, steps: list[PlanStep]) -> list[Diagnostic]:
-        names = {name: info.decl.name.span for name, info in self.steps.items()}
-        return check_files(self.source, steps, names, self.read_sites, self.own_sites)

@@ -64,20 +64,35 @@ class PrefixIndex:
             stack.extend(current.children.values())
 
 
+@attrs.frozen
+class FileCheck:
+    """The findings about files: conflicts and races, and the unowned reads.
+
+    `unowned_reads` are the `reads` globs that no `owns` glob of any step
+    overlaps. The caller decides whether files on disk match them, because
+    the compiler reads nothing but the spec.
+    """
+
+    diagnostics: tuple[Diagnostic, ...]
+    unowned_reads: tuple[GlobSite, ...]
+
+
 def check_files(
     source: Source,
     steps: list[PlanStep],
-    names: dict[str, Span],
     reads: list[GlobSite],
     owns: list[GlobSite],
-) -> list[Diagnostic]:
-    """Return a diagnostic for every conflict between `owns` globs and every race."""
-    ancestors = _ancestors(steps)
+) -> FileCheck:
+    """Find every conflict between `owns` globs and every race.
+
+    `steps` must have no dependency cycle.
+    """
+    order = _Order(steps)
     diagnostics: list[Diagnostic] = []
 
     index = PrefixIndex()
     for site in owns:
-        for other in sorted(index.candidates(site.glob), key=lambda found: found.span.start):
+        for other in sorted(index.candidates(site.glob), key=_site_key):
             if other.step == site.step:
                 continue
             example = overlap(other.glob, site.glob)
@@ -85,48 +100,90 @@ def check_files(
                 diagnostics.append(_conflict(source, other, site, example))
         index.add(site)
 
+    unowned: list[GlobSite] = []
     for read in reads:
-        for owner in sorted(index.candidates(read.glob), key=lambda found: found.span.start):
-            if owner.step == read.step or owner.step in ancestors[read.step]:
-                continue
+        owned = False
+        for owner in sorted(index.candidates(read.glob), key=_site_key):
+            ordered = owner.step == read.step or order.runs_after(read.step, owner.step)
+            if ordered and owned:
+                continue  # no race, and the read is known to be owned
             example = overlap(owner.glob, read.glob)
             if example is None:
                 continue
-            reversed_order = read.step in ancestors[owner.step]
-            diagnostics.append(_race(source, owner, read, example, reversed_order))
-    return diagnostics
+            owned = True
+            if not ordered:
+                chain = order.chain(owner.step, read.step)
+                diagnostics.append(_race(source, owner, read, example, chain))
+        if not owned:
+            unowned.append(read)
+    return FileCheck(tuple(diagnostics), tuple(unowned))
 
 
-def _ancestors(steps: list[PlanStep]) -> dict[str, frozenset[str]]:
-    """Map each step to every step it runs after, directly or transitively."""
-    by_name = {step.name: step for step in steps}
-    result: dict[str, frozenset[str]] = {}
+def _site_key(site: GlobSite) -> int:
+    return site.span.start
 
-    def visit(name: str) -> frozenset[str]:
-        found = result.get(name)
-        if found is not None:
-            return found
-        # An explicit stack keeps deep chains from overflowing Python's stack.
-        stack = [name]
+
+class _Order:
+    """Decides whether one step runs after another, directly or transitively.
+
+    A full transitive closure would take quadratic memory on a long chain of
+    steps, so each question is a depth-first search through `after` lists.
+    The search skips every step that comes before the target in a topological
+    order, because the target cannot be among that step's dependencies.
+    """
+
+    def __init__(self, steps: list[PlanStep]) -> None:
+        self.after = {step.name: step.after for step in steps}
+        self.direct = {step.name: frozenset(step.after) for step in steps}
+        position: dict[str, int] = {}
+        remaining = {step.name: len(step.after) for step in steps}
+        dependents: dict[str, list[str]] = {step.name: [] for step in steps}
+        for step in steps:
+            for dependency in step.after:
+                dependents[dependency].append(step.name)
+        ready = [step.name for step in steps if not step.after]
+        while ready:
+            name = ready.pop()
+            position[name] = len(position)
+            for dependent in dependents[name]:
+                remaining[dependent] -= 1
+                if remaining[dependent] == 0:
+                    ready.append(dependent)
+        self.position = position
+        self.cache: dict[tuple[str, str], bool] = {}
+
+    def runs_after(self, step: str, target: str) -> bool:
+        """Tell whether `step` runs after `target`, directly or transitively."""
+        if target in self.direct[step]:
+            return True
+        key = (step, target)
+        found = self.cache.get(key)
+        if found is None:
+            found = self._search(step, target) is not None
+            self.cache[key] = found
+        return found
+
+    def chain(self, step: str, target: str) -> list[str] | None:
+        """Return the steps from `step` to `target` along `after` lists, if any."""
+        return self._search(step, target)
+
+    def _search(self, step: str, target: str) -> list[str] | None:
+        limit = self.position[target]
+        parent: dict[str, str] = {step: step}
+        stack = [step]
         while stack:
-            current = stack[-1]
-            pending = [d for d in by_name[current].after if d not in result]
-            if pending:
-                stack.extend(pending)
-                continue
-            stack.pop()
-            if current in result:
-                continue
-            collected: set[str] = set()
-            for dependency in by_name[current].after:
-                collected.add(dependency)
-                collected |= result[dependency]
-            result[current] = frozenset(collected)
-        return result[name]
-
-    for step in steps:
-        visit(step.name)
-    return result
+            current = stack.pop()
+            for dependency in self.after[current]:
+                if dependency in parent or self.position[dependency] < limit:
+                    continue
+                parent[dependency] = current
+                if dependency == target:
+                    path = [target]
+                    while path[-1] != step:
+                        path.append(parent[path[-1]])
+                    return path[::-1]
+                stack.append(dependency)
+        return None
 
 
 def _conflict(source: Source, first: GlobSite, second: GlobSite, example: str) -> Diagnostic:
@@ -142,16 +199,18 @@ def _conflict(source: Source, first: GlobSite, second: GlobSite, example: str) -
 
 
 def _race(
-    source: Source, owner: GlobSite, read: GlobSite, example: str, reversed_order: bool
+    source: Source, owner: GlobSite, read: GlobSite, example: str, chain: list[str] | None
 ) -> Diagnostic:
-    if reversed_order:
+    if chain is not None:
+        # The owner runs after the reader, so the reader sees the file before
+        # the owner writes it.
         message = (
             f"race: `{read.step}` reads `{example}` before `{owner.step}` writes it, "
-            f"because `{owner.step}` runs after `{read.step}`"
+            f"because `{owner.step}` runs after `{read.step}` ({' -> '.join(chain)})"
         )
         help = (
-            f"make `{read.step}` run after `{owner.step}`: remove the dependency of "
-            f"`{owner.step}` on `{read.step}` and add `after {owner.step}` to `{read.step}`"
+            f"add `after {owner.step}` to `{read.step}`, and remove the `after` that makes "
+            f"`{owner.step}` run after `{read.step}`"
         )
     else:
         message = (

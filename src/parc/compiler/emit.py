@@ -1,6 +1,13 @@
-"""Plan output formats for `parc plan`: text and JSON."""
+"""Plan output formats for `parc plan`: text, JSON, Graphviz DOT and Mermaid.
+
+In the two graph formats an arrow goes from a step to the steps that run
+after it, `integrate` steps have a shape of their own, and the critical path
+is drawn in red and bold.
+"""
 
 from __future__ import annotations
+
+import itertools
 
 from parc.plan import Plan
 
@@ -19,6 +26,11 @@ def format_text(plan: Plan) -> str:
     if path:
         lines.append(f"critical path: {' -> '.join(path)} ({int(length)} steps)")
     lines.append(f"max parallelism: {plan.max_parallelism()}")
+    if plan.steps:
+        lines.append(
+            f"estimated speedup: {plan.speedup():.1f}x over running every step serially "
+            "(with unlimited jobs, if all steps take equal time)"
+        )
     if plan.pools:
         pools = ", ".join(f"{name} = {size}" for name, size in plan.pools.items())
         lines.append(f"pools: {pools}")
@@ -54,3 +66,79 @@ def format_text(plan: Plan) -> str:
 
 def format_json(plan: Plan) -> str:
     return plan.dumps()
+
+
+_CRITICAL_COLOR = "#d62728"
+
+
+def format_dot(plan: Plan) -> str:
+    """Draw the plan as a Graphviz digraph: boxes for tracks, hexagons for integrate steps."""
+    path, _ = plan.critical_path()
+    critical = set(path)
+    critical_edges = set(itertools.pairwise(path))
+    lines = [
+        "digraph plan {",
+        f"    graph [rankdir=LR, label={_dot_string('plan for ' + plan.spec)}, labelloc=t, "
+        'fontname="Helvetica"];',
+        '    node [shape=box, style=rounded, fontname="Helvetica"];',
+    ]
+    for step in plan.steps:
+        label = f"{step.name}\n{step.desc}" if step.desc else step.name
+        attributes = [f"label={_dot_string(label)}"]
+        if step.kind == "integrate":
+            attributes.append("shape=hexagon")
+        if step.name in critical:
+            attributes.append(f'color="{_CRITICAL_COLOR}", penwidth=2.5')
+        lines.append(f"    {_dot_string(step.name)} [{', '.join(attributes)}];")
+    for step in plan.steps:
+        for dependency in step.after:
+            edge = f"    {_dot_string(dependency)} -> {_dot_string(step.name)}"
+            if (dependency, step.name) in critical_edges:
+                edge += f' [color="{_CRITICAL_COLOR}", penwidth=2.5]'
+            lines.append(edge + ";")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_string(text: str) -> str:
+    """Quote text as a DOT string; a newline becomes a centred line break."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def format_mermaid(plan: Plan) -> str:
+    """Draw the plan as a Mermaid flowchart: rounded boxes for tracks, hexagons for integrate.
+
+    Node ids are `s0`, `s1`, ... in spec order, because a step name such as
+    `end` or `a--b` would confuse Mermaid's parser.
+    """
+    path, _ = plan.critical_path()
+    critical_edges = set(itertools.pairwise(path))
+    ids = {step.name: f"s{index}" for index, step in enumerate(plan.steps)}
+    lines = ["flowchart LR"]
+    for step in plan.steps:
+        label = _mermaid_string(step.name)
+        shape = "{{" + label + "}}" if step.kind == "integrate" else "(" + label + ")"
+        lines.append(f"    {ids[step.name]}{shape}")
+    # `linkStyle` addresses links by their number, counted in order from 0.
+    highlighted = []
+    links = 0
+    for step in plan.steps:
+        for dependency in step.after:
+            if (dependency, step.name) in critical_edges:
+                highlighted.append(str(links))
+            lines.append(f"    {ids[dependency]} --> {ids[step.name]}")
+            links += 1
+    if path:
+        lines.append(f"    classDef critical stroke:{_CRITICAL_COLOR},stroke-width:3px")
+        lines.append(f"    class {','.join(ids[name] for name in path)} critical")
+    if highlighted:
+        lines.append(
+            f"    linkStyle {','.join(highlighted)} stroke:{_CRITICAL_COLOR},stroke-width:3px"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_string(text: str) -> str:
+    """Quote a label for Mermaid, which writes `"` as the entity `#quot;`."""
+    return '"' + text.replace('"', "#quot;") + '"'

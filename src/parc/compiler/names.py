@@ -145,6 +145,11 @@ class Variables:
                 help=f"move `let {name}` above this line",
             )
         candidates = [*self.values, STEP_VARIABLE]
+        # A variable that the misspelling was probably meant for is not
+        # reported as unused as well.
+        meant = suggest(name, candidates)
+        if meant is not None:
+            self.used.add(meant)
         return Diagnostic(
             Codes.UNDEFINED_VARIABLE,
             f"undefined variable `{name}`",

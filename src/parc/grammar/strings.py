@@ -8,6 +8,7 @@ a dedented `\"\"\"` string.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import attrs
 
@@ -16,6 +17,9 @@ from parc.grammar.syntax import Interpolation, String, StringPart, Text
 from parc.source import Span
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+# A backslash with a character after it, or the start of `{{`. Dedenting can
+# leave a backslash at the very end of a long string; it stays literal.
+_SPECIAL = re.compile(r"\\(?=[\s\S])|\{\{")
 _INTERPOLATION = re.compile(r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\}\}")
 
 
@@ -35,21 +39,32 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
     """
     long = raw.startswith('"""')
     span = Span(offset, offset + len(raw))
+    # `offsets[i]` is the source offset of character i of `text`. Dedenting
+    # removes characters, so a long string needs a table.
+    offsets: Sequence[int]
     if long:
-        chars = _dedent(_with_offsets(raw[3:-3], offset + 3))
+        pairs = _dedent(_with_offsets(raw[3:-3], offset + 3))
+        text = "".join(char for char, _ in pairs)
+        offsets = [char_offset for _, char_offset in pairs]
     else:
-        chars = _with_offsets(raw[1:-1], offset + 1)
+        text = raw[1:-1]
+        offsets = range(offset + 1, offset + 1 + len(text))
+    located = offsets.__getitem__
 
     problems: list[StringProblem] = []
     parts: list[StringPart] = []
     literal: list[str] = []
-    text = "".join(char for char, _ in chars)
     index = 0
-    while index < len(chars):
-        char, char_offset = chars[index]
+    while True:
+        found = _SPECIAL.search(text, index)
+        if found is None:
+            literal.append(text[index:])
+            break
+        literal.append(text[index : found.start()])
+        index = found.start()
 
-        if char == "\\" and index + 1 < len(chars):
-            escaped = chars[index + 1][0]
+        if text[index] == "\\":
+            escaped = text[index + 1]
             if escaped in _ESCAPES:
                 literal.append(_ESCAPES[escaped])
             else:
@@ -57,45 +72,40 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
                     StringProblem(
                         Codes.UNKNOWN_ESCAPE,
                         f"unknown escape sequence `\\{escaped}`",
-                        Span(char_offset, chars[index + 1][1] + 1),
+                        Span(located(index), located(index + 1) + 1),
                         'the escapes are `\\"`, `\\\\`, `\\n` and `\\t`; '
                         "write `\\\\` for a backslash",
                     )
                 )
-                literal.append(char + escaped)
+                literal.append("\\" + escaped)
             index += 2
             continue
 
-        if text.startswith("{{", index):
-            if text.startswith("{{{{", index):
-                literal.append("{{")
-                index += 4
-                continue
-            match = _INTERPOLATION.match(text, index)
-            if match is None:
-                problems.append(
-                    StringProblem(
-                        Codes.INVALID_INTERPOLATION,
-                        "`{{` must be followed by a variable name and `}}`",
-                        Span(char_offset, char_offset + 2),
-                        "write `{{name}}` to insert a variable, or `{{{{` for a literal `{{`",
-                    )
-                )
-                literal.append("{{")
-                index += 2
-                continue
-            if literal:
-                parts.append(Text("".join(literal)))
-                literal = []
-            end_offset = chars[match.end() - 1][1] + 1
-            parts.append(Interpolation(match.group(1), Span(char_offset, end_offset)))
-            index = match.end()
+        if text.startswith("{{{{", index):
+            literal.append("{{")
+            index += 4
             continue
+        match = _INTERPOLATION.match(text, index)
+        if match is None:
+            problems.append(
+                StringProblem(
+                    Codes.INVALID_INTERPOLATION,
+                    "`{{` must be followed by a variable name and `}}`",
+                    Span(located(index), located(index) + 2),
+                    "write `{{name}}` to insert a variable, or `{{{{` for a literal `{{`",
+                )
+            )
+            literal.append("{{")
+            index += 2
+            continue
+        if any(literal):
+            parts.append(Text("".join(literal)))
+        literal = []
+        end_offset = located(match.end() - 1) + 1
+        parts.append(Interpolation(match.group(1), Span(located(index), end_offset)))
+        index = match.end()
 
-        literal.append(char)
-        index += 1
-
-    if literal:
+    if any(literal):
         parts.append(Text("".join(literal)))
     return String(tuple(parts), span, long=long), problems
 

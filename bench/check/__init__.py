@@ -1,0 +1,1 @@
+"""The compile-time scale benchmark: `parc check` on 1k to 50k tracks next to `make -n`."""

@@ -1,0 +1,72 @@
+"""`parc fmt`: rewrite spec files in the canonical layout."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from parc.cli.common import find_spec, print_diagnostics, read_source
+from parc.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from parc.diagnostics import CompileError
+from parc.grammar import parse
+from parc.grammar.format import format_document
+
+
+@click.command()
+@click.argument("files", nargs=-1, metavar="[FILE ...]", type=click.Path(dir_okay=False))
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Change no file; list the files that would change and exit 1 if there are any.",
+)
+def fmt(files: tuple[str, ...], check: bool) -> int:
+    """Format spec files: one layout for every spec, comments kept, meaning unchanged.
+
+    Without FILE, formats the `build.par` that `parc build` would use.
+    """
+    paths = [Path(file) for file in files] or [find_spec(None)]
+    changed: list[str] = []
+    invalid = False
+    for path in paths:
+        source = read_source(path)
+        name = source.name
+        try:
+            formatted = format_document(parse(source))
+        except CompileError as error:
+            print_diagnostics(error.diagnostics)
+            invalid = True
+            continue
+        if formatted == source.text:
+            continue
+        changed.append(name)
+        if check:
+            click.echo(f"would reformat {name}")
+        else:
+            _replace(path, formatted)
+            click.echo(f"reformatted {name}")
+
+    if invalid:
+        click.echo("parc: files with syntax errors were left unchanged", err=True)
+        return EXIT_USAGE
+    if check and changed:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, keeping the file's permissions."""
+    mode = path.stat().st_mode
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.chmod(temporary, mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:  # remove the partial file, whatever stopped the write
+        os.unlink(temporary)
+        raise

@@ -1,0 +1,222 @@
+"""The canonical layout of `.par` files, for `parc fmt`.
+
+The formatter works on the syntax tree and the comments the parser keeps,
+and copies every string literal, name and duration exactly as written, so
+formatting cannot change what a spec means. What it decides:
+
+- one statement per line, and a block's body indented by four spaces;
+- a block's `{` on its header line, and its `}` on a line of its own;
+- single spaces around `=` and after `,`; a list longer than the line limit,
+  or holding a multi-line string, puts each item after the first on a line
+  of its own, indented four spaces more;
+- a blank line between a block and the statement next to it; elsewhere a
+  run of blank lines becomes one, and none opens or closes a block;
+- a comment on the line of the code before it stays at that line's end;
+  any other comment goes on a line of its own, before the code that follows
+  it, at that code's indentation.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from parc.grammar import syntax as s
+from parc.source import Source
+
+INDENT = "    "
+MAX_LINE = 100
+
+
+@attrs.define
+class _Unit:
+    """A piece of output (one or more lines) and the source range it came from."""
+
+    start: int
+    end: int
+    lines: list[str]
+    depth: int
+    opens_block: bool = False
+    closes_block: bool = False
+    is_block: bool = False
+    trailing: list[str] = attrs.Factory(list)
+
+
+def format_document(document: s.Document) -> str:
+    """Return the canonical text of a parsed spec, ending in one newline (or empty)."""
+    source = document.source
+    units: list[_Unit] = []
+    for statement in document.statements:
+        if isinstance(statement, s.Step):
+            units.extend(_step_units(source, statement))
+        else:
+            units.append(
+                _Unit(statement.span.start, statement.span.end, _top_lines(source, statement), 0)
+            )
+    return _Layout(source, units, document.comments).render()
+
+
+def _raw(source: Source, node: s.String | s.Name | s.Duration) -> str:
+    return source.text[node.span.start : node.span.end]
+
+
+def _list(source: Source, head: str, items: list[str], depth: int) -> list[str]:
+    """Lay out `head` followed by comma-separated items, on one line if they fit."""
+    indent = INDENT * depth
+    one_line = indent + head + ", ".join(items)
+    if len(one_line) <= MAX_LINE and not any("\n" in item for item in items):
+        return one_line.split("\n")
+    text = indent + head + items[0]
+    for item in items[1:]:
+        text += ",\n" + indent + INDENT + item
+    return text.split("\n")
+
+
+def _top_lines(source: Source, statement: s.TopStatement) -> list[str]:
+    if isinstance(statement, s.Let):
+        return f"let {statement.name.text} = {_raw(source, statement.value)}".split("\n")
+    if isinstance(statement, s.Env):
+        return _env_lines(source, statement, 0)
+    if isinstance(statement, s.PoolDef):
+        return [f"pool {statement.name.text} = {statement.size.value}"]
+    assert isinstance(statement, s.Default)
+    return _list(source, "default ", [name.text for name in statement.names], 0)
+
+
+def _env_lines(source: Source, statement: s.Env, depth: int) -> list[str]:
+    text = f"{INDENT * depth}env {statement.name.text} = {_raw(source, statement.value)}"
+    return text.split("\n")
+
+
+def _step_units(source: Source, step: s.Step) -> list[_Unit]:
+    header = f"{step.kind} {step.name.text}"
+    if step.header_after is not None:
+        header += " after " + ", ".join(name.text for name in step.header_after.names)
+    brace = _opening_brace(source, step)
+    units = [_Unit(step.span.start, brace + 1, [header + " {"], 0, opens_block=True, is_block=True)]
+    for statement in step.body:
+        units.append(
+            _Unit(statement.span.start, statement.span.end, _body_lines(source, statement), 1)
+        )
+    units.append(
+        _Unit(step.span.end - 1, step.span.end, ["}"], 0, closes_block=True, is_block=True)
+    )
+    return units
+
+
+def _opening_brace(source: Source, step: s.Step) -> int:
+    """Return the offset of the `{` that opens the step's body, skipping comments."""
+    last = step.header_after.span.end if step.header_after is not None else step.name.span.end
+    index = last
+    text = source.text
+    while text[index] != "{":
+        if text[index] == "#":
+            index = text.index("\n", index)
+        index += 1
+    return index
+
+
+def _body_lines(source: Source, statement: s.BodyStatement) -> list[str]:
+    indent = INDENT
+    if isinstance(statement, s.Desc):
+        return f"{indent}desc {_raw(source, statement.value)}".split("\n")
+    if isinstance(statement, s.After):
+        return _list(source, "after ", [name.text for name in statement.names], 1)
+    if isinstance(statement, s.Reads):
+        return _list(source, "reads ", [_raw(source, glob) for glob in statement.globs], 1)
+    if isinstance(statement, s.Owns):
+        return _list(source, "owns ", [_raw(source, glob) for glob in statement.globs], 1)
+    if isinstance(statement, s.Run):
+        return f"{indent}run {_raw(source, statement.command)}".split("\n")
+    if isinstance(statement, s.Env):
+        return _env_lines(source, statement, 1)
+    if isinstance(statement, s.Cwd):
+        return f"{indent}cwd {_raw(source, statement.path)}".split("\n")
+    if isinstance(statement, s.Timeout):
+        return [f"{indent}timeout {_raw(source, statement.duration)}"]
+    if isinstance(statement, s.Retries):
+        return [f"{indent}retries {statement.count.value}"]
+    assert isinstance(statement, s.PoolRef)
+    return [f"{indent}pool {statement.name.text}"]
+
+
+class _Layout:
+    """Places comments and blank lines around the units, then joins the lines."""
+
+    def __init__(self, source: Source, units: list[_Unit], comments: tuple[s.Comment, ...]) -> None:
+        self.source = source
+        self.units = units
+        self.leading: dict[int, list[s.Comment]] = {}
+        self.closing: list[s.Comment] = []
+        for comment in comments:
+            self._place(comment)
+
+    def _place(self, comment: s.Comment) -> None:
+        line = self.source.position(comment.span.start).line
+        # A comment after code on the same line trails the last unit that
+        # ends on that line before it.
+        trailing_owner = None
+        for unit in self.units:
+            if unit.end <= comment.span.start and self._end_line(unit) == line:
+                trailing_owner = unit
+        if trailing_owner is not None:
+            trailing_owner.trailing.append(comment.text.rstrip())
+            return
+        for index, unit in enumerate(self.units):
+            if unit.end > comment.span.start:
+                self.leading.setdefault(index, []).append(comment)
+                return
+        self.closing.append(comment)
+
+    def _end_line(self, unit: _Unit) -> int:
+        return self.source.position(unit.end - 1).line
+
+    def _blank_before(self, offset: int, previous_end: int) -> bool:
+        """Tell whether the source has a blank line between `previous_end` and `offset`."""
+        between = self.source.text[previous_end:offset]
+        lines = between.split("\n")[1:-1]
+        return any(not line.strip() for line in lines)
+
+    def render(self) -> str:
+        out: list[str] = []
+        previous: _Unit | None = None
+        for index, unit in enumerate(self.units):
+            comments = self.leading.get(index, [])
+            first_offset = comments[0].span.start if comments else unit.start
+            if out and self._wants_blank(previous, unit, first_offset):
+                out.append("")
+            # Comments before a `}` belong to the block's body.
+            indent = INDENT if unit.closes_block else INDENT * unit.depth
+            self._emit_comments(out, comments, indent)
+            gap_after_comments = bool(comments) and not unit.closes_block
+            if gap_after_comments and self._blank_before(unit.start, comments[-1].span.end):
+                out.append("")
+            lines = list(unit.lines)
+            if unit.trailing:
+                lines[-1] += "  " + "  ".join(unit.trailing)
+            out.extend(lines)
+            previous = unit
+
+        if self.closing:
+            if previous is not None and self._blank_before(
+                self.closing[0].span.start, previous.end
+            ):
+                out.append("")
+            self._emit_comments(out, self.closing, "")
+        return "\n".join(out) + "\n" if out else ""
+
+    def _emit_comments(self, out: list[str], comments: list[s.Comment], indent: str) -> None:
+        for position, comment in enumerate(comments):
+            if position and self._blank_before(comment.span.start, comments[position - 1].span.end):
+                out.append("")
+            out.append(indent + comment.text.rstrip())
+
+    def _wants_blank(self, previous: _Unit | None, unit: _Unit, offset: int) -> bool:
+        """Tell whether a blank line goes before `unit` and the comments that lead it."""
+        if previous is None or previous.opens_block:
+            return False
+        if unit.closes_block and offset >= unit.start:
+            return False
+        top_level = unit.depth == 0 and previous.depth == 0 and not unit.closes_block
+        if top_level and (previous.closes_block or unit.opens_block):
+            return True  # a blank line always separates a block from its neighbours
+        return self._blank_before(offset, previous.end)

@@ -1,0 +1,341 @@
+"""The compiler's semantic rules, each with the message and location it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from parc.compiler import Compiled, compile_source
+from parc.diagnostics import Code, Codes, CompileError, Diagnostic
+from parc.plan import PlanStep
+from parc.source import Source
+
+
+def compile_text(text: str, overrides: Mapping[str, str] | None = None) -> Compiled:
+    return compile_source(Source("build.par", text), overrides)
+
+
+def step(text: str, name: str) -> PlanStep:
+    return compile_text(text).plan.by_name[name]
+
+
+def errors(text: str, overrides: Mapping[str, str] | None = None) -> list[Diagnostic]:
+    with pytest.raises(CompileError) as raised:
+        compile_text(text, overrides)
+    return [d for d in raised.value.diagnostics if d.severity.value == "error"]
+
+
+def assert_diagnostic(
+    diagnostic: Diagnostic, code: Code, message: str, line: int, column: int, width: int
+) -> None:
+    """Check a diagnostic's code, message, and the line, column and width of its caret."""
+    assert diagnostic.code is code
+    assert diagnostic.message == message
+    assert diagnostic.source is not None
+    assert diagnostic.span is not None
+    where = diagnostic.source.position(diagnostic.span.start)
+    assert (where.line, where.column) == (line, column)
+    assert diagnostic.span.end - diagnostic.span.start == width
+
+
+# Variables and interpolation.
+
+
+def test_let_interpolates_earlier_variables() -> None:
+    text = 'let cc = "gcc"\nlet compile = "{{cc}} -c"\ntrack a {\n    run "{{compile}} a.c"\n}\n'
+    assert step(text, "a").commands == ("gcc -c a.c",)
+
+
+def test_step_in_let_resolves_to_using_step() -> None:
+    text = (
+        'let out = "build/{{step}}"\n'
+        'env OUT = "{{out}}"\n'
+        'track a {\n    owns "{{out}}/**"\n    run "make {{out}}"\n}\n'
+        'track b {\n    owns "{{out}}/**"\n    run "make {{out}}"\n}\n'
+    )
+    plan = compile_text(text).plan
+    assert plan.by_name["a"].commands == ("make build/a",)
+    assert plan.by_name["b"].owns == ("build/b/**",)
+    assert plan.by_name["b"].env == (("OUT", "build/b"),)
+
+
+def test_let_cannot_use_later_variable() -> None:
+    [error] = errors('let a = "{{b}}"\nlet b = "x"\ntrack t {\n    run "{{a}}"\n}\n')
+    assert_diagnostic(
+        error,
+        Codes.UNDEFINED_VARIABLE,
+        "variable `b` is used before its definition on line 2",
+        1,
+        10,
+        5,
+    )
+    assert error.help == "move `let b` above this line"
+
+
+def test_step_is_reserved() -> None:
+    [error] = errors('let step = "x"\ntrack t {\n    run "y"\n}\n')
+    assert_diagnostic(
+        error, Codes.RESERVED_NAME, "`step` is reserved for the name of the current step", 1, 5, 4
+    )
+
+
+def test_overrides_are_literal() -> None:
+    text = 'let cc = "gcc"\nlet cmd = "{{cc}} -c"\ntrack t {\n    run "{{cmd}}"\n}\n'
+    compiled = compile_text(text, {"cc": "{{cmd}} clang"})
+    assert compiled.plan.by_name["t"].commands == ("{{cmd}} clang -c",)
+
+
+def test_override_of_unknown_variable() -> None:
+    [error] = errors('let cc = "gcc"\ntrack t {\n    run "{{cc}}"\n}\n', {"ccc": "x"})
+    assert error.code is Codes.UNKNOWN_OVERRIDE
+    assert error.message == "`ccc=x` overrides `ccc`, which no `let` defines"
+    assert error.span is None
+    assert error.help == "did you mean `cc`?"
+
+
+def test_four_braces_are_a_literal() -> None:
+    assert step('track t {\n    run "echo {{{{x}}"\n}\n', "t").commands == ("echo {{x}}",)
+
+
+# Dependencies.
+
+
+def test_integrate_without_after_runs_after_every_track_only() -> None:
+    text = (
+        'track a {\n    run "a"\n}\n'
+        'integrate first {\n    run "f"\n}\n'
+        'track b {\n    run "b"\n}\n'
+        'integrate second {\n    run "s"\n}\n'
+    )
+    plan = compile_text(text).plan
+    assert plan.by_name["first"].after == ("a", "b")
+    assert plan.by_name["second"].after == ("a", "b")
+
+
+def test_integrate_with_after_runs_after_those_only() -> None:
+    text = (
+        'track a {\n    run "a"\n}\n'
+        'track b {\n    run "b"\n}\n'
+        'integrate i {\n    after a\n    run "i"\n}\n'
+    )
+    assert step(text, "i").after == ("a",)
+
+
+def test_body_after_adds_to_header_and_merges_repeats() -> None:
+    text = (
+        'track a {\n    run "a"\n}\ntrack b {\n    run "b"\n}\n'
+        'track c after a, b {\n    after b, a\n    after a\n    run "c"\n}\n'
+    )
+    assert step(text, "c").after == ("a", "b")
+
+
+def test_undefined_step_suggests_closest() -> None:
+    [error] = errors('track library {\n    run "x"\n}\ntrack b after librar {\n    run "y"\n}\n')
+    assert_diagnostic(error, Codes.UNDEFINED_STEP, "undefined step `librar` in `after`", 4, 15, 6)
+    assert error.help == "did you mean `library`?"
+
+
+def test_undefined_default() -> None:
+    [error] = errors('default x\ntrack a {\n    run "a"\n}\n')
+    assert_diagnostic(error, Codes.UNDEFINED_STEP, "undefined step `x` in `default`", 1, 9, 1)
+
+
+def test_defaults_keep_order_without_repeats() -> None:
+    text = 'default b, a\ndefault b\ntrack a {\n    run "a"\n}\ntrack b {\n    run "b"\n}\n'
+    assert compile_text(text).plan.defaults == ("b", "a")
+
+
+def test_duplicate_step_across_kinds() -> None:
+    [error] = errors('track a {\n    run "a"\n}\nintegrate a {\n    run "b"\n}\n')
+    assert_diagnostic(error, Codes.DUPLICATE_STEP, "step `a` is defined twice", 4, 11, 1)
+    [label] = error.labels
+    assert label.message == "first defined here"
+
+
+def test_cycle_reported_once_starting_at_first_step() -> None:
+    text = (
+        'track c after b {\n    run "c"\n}\n'
+        'track a after c {\n    run "a"\n}\n'
+        'track b after a {\n    run "b"\n}\n'
+    )
+    [error] = errors(text)
+    assert error.message == "dependency cycle: c -> b -> a -> c"
+    assert_diagnostic(error, Codes.CYCLE, error.message, 4, 15, 1)
+    assert [label.message for label in error.labels] == [
+        "`c` runs after `b`",
+        "`b` runs after `a`",
+    ]
+
+
+def test_cycle_message_does_not_depend_on_other_steps() -> None:
+    cycle = 'track x after y {\n    run "x"\n}\ntrack y after x {\n    run "y"\n}\n'
+    [alone] = errors(cycle)
+    [with_others] = errors(
+        'track z {\n    run "z"\n}\n' + cycle + 'track w after z {\n    run "w"\n}\n'
+    )
+    assert alone.message == with_others.message == "dependency cycle: x -> y -> x"
+
+
+def test_cycle_through_implicit_integrate() -> None:
+    [error] = errors('track a after i {\n    run "a"\n}\nintegrate i {\n    run "i"\n}\n')
+    assert error.message == "dependency cycle: a -> i -> a"
+    assert any("runs after every track" in label.message for label in error.labels) or (
+        "runs after every track" in error.primary_label
+    )
+
+
+def test_self_dependency() -> None:
+    [error] = errors('track a after a {\n    run "a"\n}\n')
+    assert_diagnostic(error, Codes.SELF_DEPENDENCY, "step `a` runs after itself", 1, 15, 1)
+
+
+# Settings and limits.
+
+
+@pytest.mark.parametrize("setting", ['desc "x"', 'cwd "x"', "timeout 1s", "retries 1", "pool p"])
+def test_setting_given_twice(setting: str) -> None:
+    text = f'pool p = 1\ntrack a {{\n    {setting}\n    run "a"\n    {setting}\n}}\n'
+    [error] = errors(text)
+    keyword = setting.split(" ")[0]
+    assert_diagnostic(
+        error, Codes.DUPLICATE_SETTING, f"step `a` sets `{keyword}` twice", 5, 5, len(setting)
+    )
+
+
+def test_step_env_overrides_top_level_env() -> None:
+    text = 'env CC = "gcc"\nenv LC_ALL = "C"\ntrack a {\n    env CC = "clang"\n    run "a"\n}\n'
+    assert dict(step(text, "a").env) == {"CC": "clang", "LC_ALL": "C"}
+
+
+@pytest.mark.parametrize(
+    ("timeout", "valid"),
+    [("1ms", True), ("168h", True), ("604800s", True), ("168.001h", False), ("0ms", False)],
+)
+def test_timeout_limits(timeout: str, valid: bool) -> None:
+    text = f'track a {{\n    timeout {timeout}\n    run "a"\n}}\n'
+    if valid:
+        assert step(text, "a").timeout is not None
+    else:
+        [error] = errors(text)
+        assert_diagnostic(
+            error,
+            Codes.INVALID_TIMEOUT,
+            f"timeout `{timeout}` is out of range",
+            2,
+            13,
+            len(timeout),
+        )
+
+
+@pytest.mark.parametrize(("retries", "valid"), [(0, True), (100, True), (101, False)])
+def test_retries_limits(retries: int, valid: bool) -> None:
+    text = f'track a {{\n    retries {retries}\n    run "a"\n}}\n'
+    if valid:
+        assert step(text, "a").retries == retries
+    else:
+        [error] = errors(text)
+        assert_diagnostic(
+            error, Codes.INVALID_RETRIES, "`retries 101` is more than the limit of 100", 2, 13, 3
+        )
+
+
+@pytest.mark.parametrize(
+    ("size", "valid"), [(1, True), (100000, True), (0, False), (100001, False)]
+)
+def test_pool_size_limits(size: int, valid: bool) -> None:
+    text = f'pool p = {size}\ntrack a {{\n    pool p\n    run "a"\n}}\n'
+    if valid:
+        assert compile_text(text).plan.pools == {"p": size}
+    else:
+        [error] = errors(text)
+        assert error.code is Codes.INVALID_POOL_SIZE
+
+
+def test_undefined_pool_suggests_and_silences_unused_warning() -> None:
+    with pytest.raises(CompileError) as raised:
+        compile_text('pool link = 1\ntrack a {\n    pool lnk\n    run "a"\n}\n')
+    [error] = raised.value.diagnostics
+    assert_diagnostic(error, Codes.UNDEFINED_POOL, "undefined pool `lnk`", 3, 10, 3)
+    assert error.help == "did you mean `link`?"
+
+
+# Paths.
+
+
+def test_globs_and_cwd_are_normalised() -> None:
+    text = (
+        "track a {\n"
+        '    reads "./src//x/../*.c"\n'
+        '    owns "out/./**"\n'
+        '    cwd "sub/./dir/.."\n'
+        '    run "a"\n'
+        "}\n"
+    )
+    compiled = step(text, "a")
+    assert compiled.reads == ("src/*.c",)
+    assert compiled.owns == ("out/**",)
+    assert compiled.cwd == "sub"
+
+
+@pytest.mark.parametrize(
+    ("literal", "code", "message", "column", "width"),
+    [
+        ('"/etc/passwd"', Codes.ABSOLUTE_PATH, "absolute path `/etc/passwd`", 12, 1),
+        ('"a/../../b"', Codes.PATH_OUTSIDE_ROOT, "`a/../../b` leaves the project root", 17, 2),
+        ('"a/**/../b"', Codes.INVALID_GLOB, "`..` after `**` is ambiguous", 17, 2),
+        ('"src/[z-a].c"', Codes.INVALID_GLOB, "invalid range `z-a` in glob", 17, 3),
+        ('"src/[abc"', Codes.INVALID_GLOB, "unclosed `[` in glob", 16, 1),
+        ('"a/.."', Codes.INVALID_GLOB, "`a/..` names the project root itself, not a file", 12, 4),
+    ],
+)
+def test_path_errors(literal: str, code: Code, message: str, column: int, width: int) -> None:
+    [error] = errors(f'track a {{\n    reads {literal}\n    run "a"\n}}\n')
+    assert_diagnostic(error, code, message, 2, column, width)
+
+
+def test_path_error_in_interpolated_glob_marks_whole_string() -> None:
+    [error] = errors('let root = "/abs"\ntrack a {\n    reads "{{root}}/x"\n    run "a"\n}\n')
+    assert_diagnostic(error, Codes.ABSOLUTE_PATH, "absolute path `/abs/x`", 3, 11, 12)
+
+
+def test_cwd_outside_root() -> None:
+    [error] = errors('track a {\n    cwd ".."\n    run "a"\n}\n')
+    assert_diagnostic(error, Codes.PATH_OUTSIDE_ROOT, "`..` leaves the project root", 2, 10, 2)
+
+
+# Reporting.
+
+
+def test_every_independent_error_in_one_run() -> None:
+    text = (
+        'let x = "{{nope}}"\n'
+        'track a after missing {\n    retries 500\n    run "{{x}}"\n}\n'
+        'track a {\n    run "again"\n}\n'
+        'env bad-name = "v"\n'
+    )
+    codes = [error.code for error in errors(text)]
+    assert codes == [
+        Codes.UNDEFINED_VARIABLE,
+        Codes.UNDEFINED_STEP,
+        Codes.INVALID_RETRIES,
+        Codes.DUPLICATE_STEP,
+        Codes.INVALID_ENV_NAME,
+    ]
+
+
+def test_warnings_come_with_a_valid_plan() -> None:
+    compiled = compile_text('let unused = "x"\npool idle = 1\ntrack a {\n    desc "no run"\n}\n')
+    assert [warning.code for warning in compiled.warnings] == [
+        Codes.UNUSED_VARIABLE,
+        Codes.UNUSED_POOL,
+        Codes.NO_RUN,
+    ]
+    assert compiled.plan.by_name["a"].commands == ()
+
+
+def test_plan_records_locations_and_desc() -> None:
+    text = '\n\ntrack a {\n    desc "the {{step}} step"\n    run "a"\n}\n'
+    compiled = step(text, "a")
+    assert compiled.location == "build.par:3:1"
+    assert compiled.desc == "the a step"

@@ -1,0 +1,262 @@
+"""The formatter: canonical, idempotent, keeps every comment and the meaning.
+
+The property tests generate valid specs and write them out with random
+layout: spacing, indentation with tabs or spaces, blank lines, one-line
+blocks, lists broken after commas, comments at line ends and on lines of
+their own, and `\"\"\"` strings.
+"""
+
+from __future__ import annotations
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parc.compiler import compile_source
+from parc.grammar import parse
+from parc.grammar.format import MAX_LINE, format_document
+from parc.plan import Plan
+from parc.source import Source
+
+
+def fmt(text: str) -> str:
+    return format_document(parse(Source("build.par", text)))
+
+
+def comments(text: str) -> list[str]:
+    return sorted(comment.text.rstrip() for comment in parse(Source("build.par", text)).comments)
+
+
+def plan_without_locations(text: str) -> Plan:
+    plan = compile_source(Source("build.par", text)).plan
+    steps = tuple(attrs.evolve(step, location="") for step in plan.steps)
+    return attrs.evolve(plan, steps=steps)
+
+
+@st.composite
+def messy_specs(draw: st.DrawFn) -> str:
+    """A valid spec, with every layout choice drawn at random."""
+    space = st.sampled_from([" ", "  ", "\t", " \t "])
+    gap = st.sampled_from(["", " ", "  "])
+    blank = st.sampled_from(["", "", "\n", "\n\n"])
+    comment_text = st.sampled_from(["# note", "#x", "#  spaced out  ", '# {{not}} "code"'])
+
+    def end_of_line() -> str:
+        if draw(st.integers(0, 3)) == 0:
+            return draw(gap) + draw(comment_text) + "\n"
+        return "\n"
+
+    def own_line_comment(indent: str) -> str:
+        if draw(st.integers(0, 3)) == 0:
+            return indent + draw(comment_text) + "\n"
+        return ""
+
+    def string(value: str) -> str:
+        if draw(st.integers(0, 4)) == 0:
+            indent = draw(st.sampled_from(["  ", "    ", "\t"]))
+            return '"""\n' + indent + value + "\n" + indent + '"""'
+        return f'"{value}"'
+
+    def items(values: list[str], indent: str) -> str:
+        text = values[0]
+        for value in values[1:]:
+            text += draw(gap) + ","
+            if draw(st.booleans()):
+                text += draw(st.sampled_from(["", " # between"])) + "\n"
+                text += own_line_comment(indent) + indent + draw(space)
+            else:
+                text += draw(space)
+            text += value
+        return text
+
+    variables = [f"v{index}" for index in range(draw(st.integers(0, 2)))]
+    pools = [f"p{index}" for index in range(draw(st.integers(0, 1)))]
+    steps = [f"s{index}" for index in range(draw(st.integers(1, 4)))]
+
+    text = own_line_comment("") + draw(blank)
+    for name in variables:
+        text += f"let{draw(space)}{name}{draw(gap)}={draw(gap)}{string('value ' + name)}"
+        text += end_of_line() + draw(blank)
+    for name in pools:
+        text += f"pool {name}{draw(gap)}={draw(gap)}{draw(st.integers(1, 9))}" + end_of_line()
+    if draw(st.booleans()):
+        text += 'env LANG = "C"' + end_of_line()
+    text += draw(blank)
+
+    for position, name in enumerate(steps):
+        kind = "integrate" if position == len(steps) - 1 and draw(st.booleans()) else "track"
+        earlier = steps[:position]
+        indent = draw(st.sampled_from(["  ", "    ", "\t"]))
+        body = []
+        if draw(st.booleans()):
+            body.append(f"desc{draw(space)}{string('the ' + name)}")
+        body.append(f"owns{draw(space)}" + items([f'"out/{name}/**"', f'"log/{name}.txt"'], indent))
+        reads = [f'"out/{other}/*"' for other in earlier][:2]
+        if reads:
+            body.append(f"reads{draw(space)}" + items(reads, indent))
+        for variable in variables:
+            body.append(f"run{draw(space)}{string('echo {{' + variable + '}} {{step}}')}")
+        body.append(f'run{draw(space)}"true"')
+        use_pool: bool = draw(st.booleans())
+        if pools and use_pool:
+            body.append(f"pool{draw(space)}{pools[0]}")
+        if draw(st.booleans()):
+            body.append(f"timeout{draw(space)}{draw(st.sampled_from(['30s', '1.5h', '500ms']))}")
+        if draw(st.booleans()):
+            body.append(f"retries{draw(space)}{draw(st.integers(0, 3))}")
+
+        header = f"{kind}{draw(space)}{name}"
+        if earlier and kind == "track":
+            header += f"{draw(space)}after{draw(space)}" + items(earlier, indent)
+        if draw(st.integers(0, 3)) == 0:
+            body = [f'run{draw(space)}"true"']
+        if len(body) == 1 and draw(st.booleans()):
+            # A block written on one line.
+            text += header + draw(gap) + "{" + draw(gap) + body[0] + draw(gap) + "}"
+            text += end_of_line() + draw(blank)
+            continue
+        text += header + draw(gap) + "{" + end_of_line()
+        for statement in body:
+            text += own_line_comment(indent) + draw(blank) + indent + statement + end_of_line()
+        text += own_line_comment(indent) + "}" + end_of_line() + draw(blank)
+    text += own_line_comment("")
+    return text
+
+
+@given(messy_specs())
+def test_format_is_idempotent(text: str) -> None:
+    once = fmt(text)
+    assert fmt(once) == once
+
+
+@given(messy_specs())
+def test_format_keeps_every_comment(text: str) -> None:
+    assert comments(fmt(text)) == comments(text)
+
+
+@given(messy_specs())
+def test_format_keeps_the_plan(text: str) -> None:
+    assert plan_without_locations(fmt(text)) == plan_without_locations(text)
+
+
+@given(messy_specs())
+def test_format_layout_rules(text: str) -> None:
+    formatted = fmt(text)
+    assert formatted.endswith("\n")
+    assert not formatted.endswith("\n\n")
+    assert "\n\n\n" not in formatted
+
+    lines = formatted.split("\n")[:-1]
+    in_long_string = False
+    for index, line in enumerate(lines):
+        inside = in_long_string
+        in_long_string ^= line.count('"""') % 2 == 1
+        if inside:
+            continue  # a long string's lines are kept as written
+        assert line == line.rstrip()
+        indent = len(line) - len(line.lstrip(" "))
+        assert indent % 4 == 0
+        assert not line.startswith("\t")
+        if line.startswith(("track ", "integrate ")):
+            assert index == 0 or lines[index - 1] == "" or lines[index - 1].startswith("#")
+
+
+EXAMPLE = """\
+# build.par: header comment
+
+let cc="gcc"   # the compiler
+let cflags   =   "-O2"
+env LC_ALL="C"
+pool link=1
+track core{ # brace comment
+  desc "static library"
+  reads "lib/*.c","lib/*.h" # trailing
+      # own line in body
+
+  owns "build/lib/**"
+  run "{{cc}} {{cflags}} -c lib/core.c"
+  # before closing
+}
+track cli after core{
+    reads "cli/*.c",
+       # between items
+       "build/lib/core.o"
+  pool link
+  timeout 2m
+  run \"\"\"
+        mkdir -p build/bin
+        {{cc}} cli/main.c
+    \"\"\"
+}
+
+
+integrate release { run "tar" }   # one line
+# final comment
+"""
+
+EXPECTED = """\
+# build.par: header comment
+
+let cc = "gcc"  # the compiler
+let cflags = "-O2"
+env LC_ALL = "C"
+pool link = 1
+
+track core {  # brace comment
+    desc "static library"
+    reads "lib/*.c", "lib/*.h"  # trailing
+    # own line in body
+
+    owns "build/lib/**"
+    run "{{cc}} {{cflags}} -c lib/core.c"
+    # before closing
+}
+
+track cli after core {
+    # between items
+    reads "cli/*.c", "build/lib/core.o"
+    pool link
+    timeout 2m
+    run \"\"\"
+        mkdir -p build/bin
+        {{cc}} cli/main.c
+    \"\"\"
+}
+
+integrate release {
+    run "tar"
+}  # one line
+# final comment
+"""
+
+
+def test_format_example() -> None:
+    assert fmt(EXAMPLE) == EXPECTED
+
+
+def test_long_list_breaks_after_commas() -> None:
+    globs = ", ".join(f'"src/module{index}/**/*.c"' for index in range(6))
+    formatted = fmt(f'track a {{\n    reads {globs}\n    run "x"\n}}\n')
+    lines = formatted.split("\n")
+    assert lines[1] == '    reads "src/module0/**/*.c",'
+    assert lines[2] == '        "src/module1/**/*.c",'
+    assert all(len(line) <= MAX_LINE for line in lines)
+
+
+def test_empty_and_comment_only_files() -> None:
+    assert fmt("") == ""
+    assert fmt("\n\n") == ""
+    assert fmt("# only\n\n\n# comments   \n") == "# only\n\n# comments\n"
+
+
+def test_crlf_becomes_lf() -> None:
+    assert fmt('let x = "a"\r\n\r\ntrack a {\r\n    run "{{x}}"\r\n}\r\n') == (
+        'let x = "a"\n\ntrack a {\n    run "{{x}}"\n}\n'
+    )
+
+
+def test_strings_and_numbers_kept_as_written() -> None:
+    text = 'track a {\n    timeout 1.50h\n    retries 007\n    run "a\\tb \\"q\\" {{{{x}}"\n}\n'
+    assert fmt(text) == (
+        'track a {\n    timeout 1.50h\n    retries 7\n    run "a\\tb \\"q\\" {{{{x}}"\n}\n'
+    )
