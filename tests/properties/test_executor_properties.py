@@ -177,7 +177,9 @@ def test_job_slots_never_shared_at_once(case: Case) -> None:
         for second in started:
             if first is second or first.slot != second.slot:
                 continue
+            assert first.started is not None
             assert first.ended is not None
+            assert second.started is not None
             assert second.ended is not None
             assert first.ended <= second.started or second.ended <= first.started, (
                 first.step.name,
