@@ -13,6 +13,7 @@ from parc.cli.errors import UserError
 from parc.cli.init import init
 from parc.cli.listing import list_steps
 from parc.cli.plan import plan
+from parc.cli.report import report
 
 _EPILOG = """\b
 Examples:
@@ -59,3 +60,4 @@ cli.add_command(completion)
 cli.add_command(init)
 cli.add_command(list_steps)
 cli.add_command(plan)
+cli.add_command(report)
