@@ -10,9 +10,8 @@ mode.
 Frames. The event loop builds a frame every `FRAME_INTERVAL` seconds and
 queues it on the same `ThreadedOutput` as everything else, so a slow terminal
 never blocks the loop and bytes keep their order. The cursor rests at the
-region's top left. A frame erases the region only when lines must scroll
-above it, writes those lines, then overwrites the region line by line and
-erases what is left below, and moves the cursor back up. Each frame sits in
+region's top left. A frame erases the region, writes the lines that must
+scroll above it, draws the region again and moves the cursor back up. Each frame sits in
 the terminal's synchronized-output mode (DEC private mode 2026): a terminal
 that knows it draws the frame at once, others ignore it. So the region never
 flickers.
@@ -22,6 +21,9 @@ short of it, so no line wraps on its own. Because the cursor rests at the
 region's top, a terminal that rewraps lines when it narrows (tmux, VTE,
 iTerm2, kitty) moves it with the text, and one that cuts lines leaves it in
 place; either way the next frame starts at the right row.
+NOTE: a resize that the terminal applies between receiving a frame's lines
+and its cursor move can leave a copy of the old region above the new one;
+tests shrink and widen tmux between frames, not during one.
 
 Stderr. Lines that parc writes to stderr during the build (`--explain`,
 warnings) would land on the region. While the display runs on a terminal,
@@ -35,6 +37,7 @@ import contextlib
 import io
 import logging
 import os
+import select
 import shutil
 import sys
 import threading
@@ -72,7 +75,6 @@ SYNC_END = b"\x1b[?2026l"
 HIDE_CURSOR = b"\x1b[?25l"
 SHOW_CURSOR = b"\x1b[?25h"
 ERASE_DOWN = b"\x1b[J"
-ERASE_LINE_END = b"\x1b[K"
 
 
 def _cursor_up(rows: int) -> bytes:
@@ -104,6 +106,8 @@ class LiveScreen:
         self._closed = False
         self._flush_now = trio.Event()
         self._room = trio.lowlevel.ParkingLot()
+        self.before_write: Callable[[], bytes] | None = None
+        """Returns bytes from elsewhere (captured stderr) that were written before this write."""
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -111,6 +115,7 @@ class LiveScreen:
         if self._closed:
             self.output.write(data)
             return
+        self._take_earlier()
         self._pending.append(data)
         self._pending_bytes += len(data)
         if self._pending_bytes > self.budget:
@@ -120,18 +125,21 @@ class LiveScreen:
         if self._closed:
             self.output.copy(part)
         else:
+            self._take_earlier()
             self._pending.append(part)
+
+    def _take_earlier(self) -> None:
+        earlier = self.before_write() if self.before_write is not None else b""
+        if earlier:
+            self._pending.append(earlier)
+            self._pending_bytes += len(earlier)
 
     async def wait_room(self) -> None:
         while self._pending_bytes > self.budget and not self._closed:
             await self._room.park()
         await self.output.wait_room()
 
-    async def run(
-        self,
-        before_frame: Callable[[], None],
-        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
-    ) -> None:
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Draw a frame every `FRAME_INTERVAL` seconds until closed."""
         task_status.started()
         while not self._closed:
@@ -142,22 +150,26 @@ class LiveScreen:
             # one frame queued, however slow the terminal is.
             await self.output.drain()
             if not self._closed:
-                before_frame()
+                self._take_earlier()
                 self._frame(final=False)
 
     def close(self) -> None:
         """Write what waits to scroll, erase the region and show the cursor again."""
         if not self._closed:
+            self._take_earlier()
             self._frame(final=True)
             self._closed = True
             self._room.unpark_all()
 
     def _frame(self, final: bool) -> None:
-        head = [SYNC_BEGIN, b"\r"]
+        # Erasing the old region first, rather than writing over it, also
+        # drops the marks a rewrapping terminal (tmux) keeps on its rows; left
+        # in place, they would join the new rows into one line at the next
+        # resize.
+        head = [SYNC_BEGIN, b"\r", ERASE_DOWN]
         if not self._drawn and not final:
             head.append(HIDE_CURSOR)
         if self._pending:
-            head.append(ERASE_DOWN)
             self.output.write(b"".join(head))
             head = []
             for item in self._pending:
@@ -170,12 +182,11 @@ class LiveScreen:
             self._room.unpark_all()
 
         if final:
-            tail = ERASE_DOWN + (SHOW_CURSOR if self._drawn else b"")
+            tail = SHOW_CURSOR if self._drawn else b""
         else:
             width, height = self.size()
             lines = [line.encode("utf-8", "replace") for line in self.draw(width, height)]
-            body = (ERASE_LINE_END + b"\n").join(lines) + ERASE_LINE_END + ERASE_DOWN
-            tail = body + b"\r" + _cursor_up(len(lines) - 1)
+            tail = b"\n".join(lines) + b"\r" + _cursor_up(len(lines) - 1)
             self._drawn = True
         self.output.write(b"".join(head) + tail + SYNC_END)
 
@@ -228,6 +239,7 @@ class Eta:
 @attrs.define
 class _Running:
     started: float
+    index: int
     attempts: int
     attempt: int = 1
     tail: bytes = b""
@@ -288,7 +300,7 @@ class LiveReporter:
         self.lines.build_started(plan, total)
 
     def step_started(self, step: PlanStep, log: Path | None) -> None:
-        self.running[step.name] = _Running(self.clock(), step.retries + 1)
+        self.running[step.name] = _Running(self.clock(), step.index, step.retries + 1)
         self.lines.step_started(step, log)
 
     def step_output(self, step: PlanStep, data: bytes) -> None:
@@ -344,7 +356,9 @@ class LiveReporter:
         now = self.clock()
         fit = max(width - 1, 10)
         lines = [self._header(now)]
-        names = sorted(self.running, key=lambda name: (self.running[name].started, name))
+        # Spec order keeps each step on its row while it runs, and steps that
+        # start together in a known order.
+        names = sorted(self.running, key=lambda name: self.running[name].index)
         room = max(height - 2, 1)
         shown = names if len(names) <= room else names[: room - 1]
         name_width = min(MAX_NAME_WIDTH, max((len(name) for name in shown), default=0))
@@ -428,10 +442,12 @@ def last_line(tail: bytes) -> str:
 
 
 class StderrCapture:
-    """Points file descriptor 2 at a pipe that a thread reads, until `stop`.
+    """Points file descriptor 2 at a pipe, until `stop`.
 
-    Only whole lines are handed out, so a line written in two parts is not
-    split around a frame.
+    A thread empties the pipe as soon as it has data, so a burst of writes
+    never blocks the writer; `take` also empties it, so it returns every byte
+    written before the call and each line scrolls in its place among parc's
+    other lines. Only whole lines are handed out.
     """
 
     def __init__(self) -> None:
@@ -440,6 +456,7 @@ class StderrCapture:
         self._partial = b""
         sys.stderr.flush()
         self._read_fd, write_fd = os.pipe()
+        os.set_blocking(self._read_fd, False)
         self._saved = os.dup(2)
         os.dup2(write_fd, 2)
         os.close(write_fd)
@@ -447,21 +464,34 @@ class StderrCapture:
         self._thread.start()
 
     def _read(self) -> None:
+        poller = select.poll()
+        poller.register(self._read_fd, select.POLLIN)
+        while True:
+            poller.poll()
+            with self._lock:
+                if not self._drain():
+                    return
+
+    def _drain(self) -> bool:
+        """Read what the pipe holds, with the lock held; return False at its end."""
         while True:
             try:
                 data = os.read(self._read_fd, 1 << 16)
+            except BlockingIOError:
+                return True
             except InterruptedError:
                 continue
             except OSError:
-                return
+                return False
             if not data:
-                return
-            with self._lock:
-                self._chunks.append(data)
+                return False
+            self._chunks.append(data)
 
     def take(self) -> bytes:
-        """Return the whole lines read since the last call."""
+        """Return the whole lines written so far and not yet returned."""
         with self._lock:
+            if self._thread.is_alive():
+                self._drain()
             data = self._partial + b"".join(self._chunks)
             self._chunks.clear()
             cut = data.rfind(b"\n") + 1
@@ -475,9 +505,9 @@ class StderrCapture:
         os.dup2(self._saved, 2)
         os.close(self._saved)
         self._thread.join(timeout=5)
-        os.close(self._read_fd)
         rest = self.take() + self._partial
         self._partial = b""
+        os.close(self._read_fd)
         return rest + b"\n" if rest and not rest.endswith(b"\n") else rest
 
 
@@ -517,17 +547,16 @@ class LiveDisplay:
                 self._capture = StderrCapture()
             except OSError as error:
                 logger.warning("cannot capture stderr under the live display: %s", error)
-        await self.screen.run(self._take_stderr, task_status)
+            else:
+                self.screen.before_write = self._capture.take
+        await self.screen.run(task_status)
 
     def close(self) -> None:
         if self._capture is not None:
+            self.screen.before_write = None
             self.screen.write(self._capture.stop())
             self._capture = None
         self.screen.close()
-
-    def _take_stderr(self) -> None:
-        if self._capture is not None:
-            self.screen.write(self._capture.take())
 
     def _draw(self, width: int, height: int) -> list[str]:
         return self._reporter.draw(width, height)

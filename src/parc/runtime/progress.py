@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 import trio
 
 from parc.plan import Plan, PlanStep
-from parc.runtime.output import ThreadedOutput
+from parc.runtime.output import Output, ThreadedOutput
 from parc.runtime.report import OutputMode, PlainReporter, Reporter
 from parc.runtime.scheduler import Verdict
 
@@ -70,7 +70,7 @@ class QuietReporter(PlainReporter):
     the heartbeat print nothing, and there is no summary table.
     """
 
-    def __init__(self, output: ThreadedOutput, mode: OutputMode, color: bool = False) -> None:
+    def __init__(self, output: Output, mode: OutputMode, color: bool = False) -> None:
         if mode not in (OutputMode.GROUPED, OutputMode.NONE):
             raise ValueError(f"quiet progress shows no output as it comes, not {mode.value}")
         super().__init__(output, mode, color, summary=False)
