@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -76,7 +77,7 @@ def test_trace_is_valid_with_one_lane_per_slot(tmp_path: Path) -> None:
     # Events on one lane never overlap, so each lane shows one step at a time.
     for lane in (1, 2):
         spans = sorted((e["ts"], e["ts"] + e["dur"]) for e in steps.values() if e["tid"] == lane)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert end <= start
 
     build = next(e for e in trace["traceEvents"] if e["ph"] == "X" and e["tid"] == 0)
