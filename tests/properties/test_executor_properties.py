@@ -165,6 +165,29 @@ def test_running_steps_within_jobs_and_pools(case: Case) -> None:
 
 
 @given(cases())
+def test_job_slots_never_shared_at_once(case: Case) -> None:
+    results = finished_result(run_case(case)).results
+    started = [r for r in results.values() if r.started is not None]
+    for result in results.values():
+        assert (result.slot is None) == (result.started is None), result.step.name
+    for result in started:
+        assert result.slot is not None
+        assert 0 <= result.slot < (case.jobs or len(case.plan.steps)), result.step.name
+    for first in started:
+        for second in started:
+            if first is second or first.slot != second.slot:
+                continue
+            assert first.started is not None
+            assert first.ended is not None
+            assert second.started is not None
+            assert second.ended is not None
+            assert first.ended <= second.started or second.ended <= first.started, (
+                first.step.name,
+                second.step.name,
+            )
+
+
+@given(cases())
 def test_no_free_slot_while_a_step_is_ready(case: Case) -> None:
     run = run_case(case)
     results = finished_result(run).results

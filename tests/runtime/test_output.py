@@ -81,9 +81,9 @@ def test_default_output_is_grouped_into_a_pipe(tmp_path: Path) -> None:
     assert "started" not in completed.stdout
 
 
-def test_default_output_is_prefixed_on_a_terminal(tmp_path: Path) -> None:
+def test_plain_output_is_prefixed_on_a_terminal(tmp_path: Path) -> None:
     project = write_spec(tmp_path, 'track one { run "echo hello" }\n')
-    parc = PtyParc(project, [])
+    parc = PtyParc(project, ["--progress", "plain"])
     assert parc.wait() == 0
     assert "parc: `one` started" in parc.text
     assert "one | hello" in parc.text

@@ -4,27 +4,33 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from parc.cli.common import load, select, split_arguments
 from parc.cli.complete import complete_arguments
-from parc.cli.errors import EXIT_OK
+from parc.cli.errors import EXIT_OK, UserError
 from parc.plan import Plan
 from parc.render import use_color
 
 if TYPE_CHECKING:
-    from parc.runtime import OutputMode
+    from parc.runtime import BuildResult, OutputMode
+    from parc.runtime.progress import Progress
 
 _EPILOG = """\b
 Examples:
-  parc build                  build the default steps (or every step)
-  parc build -j 4 cli docs    build `cli` and `docs` and what they need, 4 at a time
-  parc build cc=clang         override `let cc` for this build
-  parc build -n               print the commands without running them
-  parc build --explain        say why each step runs or is up to date
-  parc build -n --explain     say why each step would run, and run nothing
+  parc build                      build the default steps (or every step)
+  parc build -j 4 cli docs        build `cli` and `docs` and what they need, 4 at a time
+  parc build cc=clang             override `let cc` for this build
+  parc build -n                   print the commands without running them
+  parc build --explain            say why each step runs or is up to date
+  parc build -n --explain         say why each step would run, and run nothing
+  parc build --progress plain     print plain lines, even on a terminal
+  parc build --trace build.json   write a timeline for Perfetto or chrome://tracing
+  parc report                     turn the last build into an HTML page
 """
 
 
@@ -99,11 +105,29 @@ def _jobs_default() -> int:
 @click.option(
     "--output",
     "output",
-    type=click.Choice(["grouped", "prefixed", "raw"]),
+    type=click.Choice(["grouped", "prefixed", "raw", "none"]),
     default=None,
-    help="Print each step's output as one block when the step ends (grouped), or line by "
-    "line as it comes, with or without the step's name in front "
-    "[default: prefixed on a terminal, grouped otherwise].",
+    help="Print each step's output as one block when the step ends (grouped), line by "
+    "line as it comes with or without the step's name in front (prefixed, raw), or not "
+    "at all but a failed step's last lines (none) [default: none with live or quiet "
+    "progress; otherwise prefixed on a terminal, grouped elsewhere].",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "live", "plain", "quiet"]),
+    default="auto",
+    show_default=True,
+    help="Show a live view of the running steps (live), a line per start and end (plain), "
+    "or only failures and the result (quiet); auto is live on a terminal, and plain "
+    "with TERM=dumb, with CI set, or into a pipe or file.",
+)
+@click.option(
+    "--trace",
+    "trace",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the build's timeline to FILE in the Chrome trace event format, one lane "
+    "per job slot (open it in Perfetto or chrome://tracing).",
 )
 def build(
     arguments: tuple[str, ...],
@@ -117,6 +141,8 @@ def build(
     dry_run: bool,
     no_wait: bool,
     output: str | None,
+    progress: str,
+    trace: str | None,
 ) -> int:
     """Build the named steps and everything they run after.
 
@@ -138,7 +164,7 @@ def build(
         return EXIT_OK
 
     from parc.cli.incremental import run_incremental
-    from parc.runtime import BuildResult, Options, OutputMode, run_plan
+    from parc.runtime import Options, run_plan
 
     slots = _jobs_default() if jobs is None else (jobs or None)
     options = Options(
@@ -148,25 +174,75 @@ def build(
         requested=frozenset(step.name for step in plan.steps),
         heartbeat=heartbeat or None,
     )
-    mode = OutputMode(output) if output is not None else _default_mode()
+    shown, mode = _choose_display(progress, output)
+    trace_path = _check_trace_path(trace)
     sys.stdout.flush()
 
     # The whole plan runs, so the steps outside the targets end as not requested.
     def run(options: Options) -> BuildResult:
-        return run_plan(
-            compiled.plan, options, sys.stdout.buffer, mode=mode, color=use_color(sys.stdout)
+        started = time.time()
+        result = run_plan(
+            compiled.plan,
+            options,
+            sys.stdout.buffer,
+            mode=mode,
+            color=use_color(sys.stdout),
+            progress=shown,
         )
+        if trace_path is not None:
+            _write_trace(trace_path, compiled.plan, result, started)
+        return result
 
     return run_incremental(
         compiled.plan, options, run, force=force, explain=explain, wait=not no_wait
     )
 
 
-def _default_mode() -> OutputMode:
-    """Choose live lines for a person at a terminal, and whole blocks for a log or a pipe."""
-    from parc.runtime import OutputMode
+def _choose_display(progress: str, output: str | None) -> tuple[Progress, OutputMode]:
+    """Resolve `--progress auto` and the default of `--output` for this stdout.
 
-    return OutputMode.PREFIXED if sys.stdout.isatty() else OutputMode.GROUPED
+    Raises:
+        UserError: quiet progress with an output mode that prints lines as they come.
+    """
+    from parc.runtime import OutputMode
+    from parc.runtime.progress import Progress, default_output_mode, resolve_progress
+
+    isatty = sys.stdout.isatty()
+    shown = resolve_progress(Progress(progress), isatty, os.environ)
+    mode = OutputMode(output) if output is not None else default_output_mode(shown, isatty)
+    if shown is Progress.QUIET and mode in (OutputMode.PREFIXED, OutputMode.RAW):
+        raise UserError(
+            f"`--output {mode.value}` prints every line as it comes, which `--progress quiet` "
+            "hides; use `--output grouped` or `--output none` with it"
+        )
+    return shown, mode
+
+
+def _check_trace_path(trace: str | None) -> Path | None:
+    """Reject a trace file whose directory is missing before the build, not after it.
+
+    Raises:
+        UserError: the directory of the trace file does not exist.
+    """
+    if trace is None:
+        return None
+    path = Path(trace)
+    if not path.parent.is_dir():
+        raise UserError(
+            f"cannot write the trace `{trace}`: directory `{path.parent}` does not exist; "
+            "create it or name another file"
+        )
+    return path
+
+
+def _write_trace(path: Path, plan: Plan, result: BuildResult, started: float) -> None:
+    """Write the trace; a failure is reported but leaves the build's exit code alone."""
+    from parc.runtime.trace import write_trace
+
+    try:
+        write_trace(path, plan, result, started)
+    except OSError as error:
+        click.echo(f"parc: cannot write the trace `{path}`: {error.strerror}", err=True)
 
 
 def _dry_run_text(plan: Plan) -> str:

@@ -18,7 +18,14 @@ from parc.cli.errors import EXIT_OK, UserError
     help="The spec to check [default: build.par, searched upward].",
 )
 def check(overrides: tuple[str, ...], file: str | None) -> int:
-    """Check the spec for errors without running anything."""
+    """Check the spec for errors without running anything.
+
+    \b
+    Examples:
+      parc check                   check build.par here or in a parent directory
+      parc check -f ci/build.par   check another spec
+      parc check cc=clang          check with `let cc` overridden
+    """
     targets, values = split_arguments(overrides)
     if targets:
         raise UserError(f"`parc check` takes only NAME=VALUE overrides, not `{targets[0]}`")

@@ -26,6 +26,11 @@ def fmt(files: tuple[str, ...], check: bool) -> int:
     """Format spec files: one layout for every spec, comments kept, meaning unchanged.
 
     Without FILE, formats the `build.par` that `parc build` would use.
+
+    \b
+    Examples:
+      parc fmt                    format ./build.par (or the nearest one above)
+      parc fmt --check a.par      exit 1 if a.par is not formatted
     """
     paths = [Path(file) for file in files] or [find_spec(None)]
     changed: list[str] = []

@@ -53,7 +53,13 @@ integrate report {
     type=click.Path(file_okay=False, path_type=Path),
 )
 def init(directory: Path, force: bool) -> int:
-    """Write a commented starter build.par into DIRECTORY (default: here)."""
+    """Write a commented starter build.par into DIRECTORY (default: here).
+
+    \b
+    Examples:
+      parc init                 write ./build.par, then run `parc build`
+      parc init tools/ci        write tools/ci/build.par
+    """
     target = directory / SPEC_NAME
     if target.exists() and not force:
         raise UserError(f"`{target}` already exists; pass --force to overwrite it")

@@ -14,6 +14,7 @@ from parc.cli.fmt import fmt
 from parc.cli.init import init
 from parc.cli.listing import list_steps
 from parc.cli.plan import plan
+from parc.cli.report import report
 
 _EPILOG = """\b
 Examples:
@@ -61,3 +62,4 @@ cli.add_command(fmt)
 cli.add_command(init)
 cli.add_command(list_steps)
 cli.add_command(plan)
+cli.add_command(report)

@@ -32,7 +32,15 @@ from parc.cli.errors import EXIT_OK
     help="Print the plan for people, as JSON, or as a Graphviz or Mermaid graph.",
 )
 def plan(arguments: tuple[str, ...], file: str | None, fmt: str) -> int:
-    """Print the execution plan: levels, critical path, parallelism and each step."""
+    """Print the execution plan: levels, critical path, parallelism and each step.
+
+    \b
+    Examples:
+      parc plan                          the plan of every step, for people
+      parc plan release                  only `release` and what it needs
+      parc plan --format json | jq .critical_path
+      parc plan --format dot | dot -Tsvg > plan.svg
+    """
     from parc.compiler import emit
 
     formats = {

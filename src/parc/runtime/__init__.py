@@ -17,7 +17,8 @@ from parc.runtime.executor import BuildResult, Options, StepGate, StepResult, ex
 from parc.runtime.logs import StepLog
 from parc.runtime.output import ThreadedOutput
 from parc.runtime.process import set_child_subreaper
-from parc.runtime.report import OutputMode, PlainReporter, Reporter
+from parc.runtime.progress import Display, Progress, open_display
+from parc.runtime.report import OutputMode, Reporter
 from parc.runtime.scheduler import Order, Status, Verdict
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Options",
     "Order",
     "OutputMode",
+    "Progress",
     "Status",
     "StepGate",
     "StepResult",
@@ -48,14 +50,16 @@ def run_plan(
     mode: OutputMode = OutputMode.GROUPED,
     color: bool = False,
     reporter: Reporter | None = None,
+    progress: Progress = Progress.PLAIN,
 ) -> BuildResult:
     """Run `plan` with real processes and report to `out`; return how each step ended.
 
     Every byte of the report is written and flushed to `out` before this
-    returns. `reporter` replaces the plain printer; it then gets no output
-    stream of its own.
+    returns. `progress` chooses the display (`auto` is not accepted here:
+    resolve it first). `reporter` replaces the display; it then gets no
+    output stream of its own.
     """
-    return trio.run(_run_plan, plan, options, out, mode, color, reporter)
+    return trio.run(_run_plan, plan, options, out, mode, color, reporter, progress)
 
 
 async def _run_plan(
@@ -65,26 +69,36 @@ async def _run_plan(
     mode: OutputMode,
     color: bool,
     reporter: Reporter | None,
+    progress: Progress,
 ) -> BuildResult:
     root = Path(plan.root)
     runner = ProcessRunner(root, dict(os.environ), options.grace)
     output = ThreadedOutput(out)
-    active = reporter if reporter is not None else PlainReporter(output, mode, color)
+    display: Display | None = None
+    if reporter is None:
+        display = open_display(progress, output, out, plan, options, mode, color)
+        reporter = display.reporter
+    active = reporter
+    wait_room = display.wait_room if display is not None else output.wait_room
 
     def open_log(step: PlanStep) -> StepLog:
         def forward(data: bytes) -> None:
             active.step_output(step, data)
 
-        return StepLog(log_path(root, step.name), on_output=forward, wait_room=output.wait_room)
+        return StepLog(log_path(root, step.name), on_output=forward, wait_room=wait_room)
 
     was_subreaper = set_child_subreaper(True)
     try:
         async with trio.open_nursery() as nursery:
             await nursery.start(output.run)
+            if display is not None:
+                await nursery.start(display.run)
             try:
                 return await execute(plan, runner, active, options, open_log)
             finally:
                 await runner.close()
+                if display is not None:
+                    display.close()
                 with trio.CancelScope(shield=True):
                     await output.drain()
                 nursery.cancel_scope.cancel()

@@ -10,6 +10,7 @@ is repeatable (trio itself would break such ties at random).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import signal
@@ -37,7 +38,8 @@ class StepResult:
     """The end of one step: its verdict, the last command's exit, and timing.
 
     `attempts` counts the attempts that ran (0 for a step that never ran).
-    `started` and `ended` are trio clock times.
+    `started` and `ended` are trio clock times. `slot` is the job slot the
+    step held, numbered from 0, or None for a step that never started.
     """
 
     step: PlanStep
@@ -47,6 +49,7 @@ class StepResult:
     started: float | None = None
     ended: float | None = None
     log_path: Path | None = None
+    slot: int | None = None
 
     @property
     def duration(self) -> float:
@@ -180,6 +183,8 @@ class _Executor:
         self.results: dict[str, StepResult] = {}
         self.ran: set[str] = set()
         self.start_times: dict[str, float] = {}
+        self.slots: dict[str, int] = {}
+        self.released_slots: list[int] = []  # a heap
         self.last_activity = 0.0
         self.interrupted_by: int | None = None
         self.killed = False
@@ -205,7 +210,9 @@ class _Executor:
                 for step in self.scheduler.start_ready():
                     self.start_times[step.name] = trio.current_time()
                     self.last_activity = trio.current_time()
-                    nursery.start_soon(self._run_step, step, send)
+                    slot = self._free_slot()
+                    self.slots[step.name] = slot
+                    nursery.start_soon(self._run_step, step, slot, send)
                 if self.scheduler.done():
                     break
                 self._finished(await receive.receive())
@@ -229,6 +236,9 @@ class _Executor:
         name = result.step.name
         self.last_activity = trio.current_time()
         self.start_times.pop(name, None)
+        slot = self.slots.pop(name, None)
+        if slot is not None:
+            heapq.heappush(self.released_slots, slot)
         self.results[name] = result
         was_stopping = self.scheduler.stopping
         blocked = self.scheduler.finish(name, result.verdict)
@@ -245,9 +255,17 @@ class _Executor:
             if unfinished:
                 self.reporter.build_stopping(stopped, self._running_names())
 
+    def _free_slot(self) -> int:
+        """Take the lowest job slot number that no running step holds."""
+        if self.released_slots:
+            return heapq.heappop(self.released_slots)
+        return len(self.slots)
+
     # One step.
 
-    async def _run_step(self, step: PlanStep, send: trio.MemorySendChannel[StepResult]) -> None:
+    async def _run_step(
+        self, step: PlanStep, slot: int, send: trio.MemorySendChannel[StepResult]
+    ) -> None:
         gate = self.options.gate
         if gate is not None:
             dependencies_ran = any(name in self.ran for name in step.after)
@@ -255,7 +273,7 @@ class _Executor:
             if reason is not None:
                 now = trio.current_time()
                 skipped = Verdict(Status.UP_TO_DATE, reason)
-                send.send_nowait(StepResult(step, skipped, 0, None, now, now))
+                send.send_nowait(StepResult(step, skipped, 0, None, now, now, slot=slot))
                 return
 
         self.ran.add(step.name)
@@ -280,7 +298,9 @@ class _Executor:
         if attempt == 0:  # interrupted before its first command
             verdict = Verdict(Status.CANCELLED, self._interrupt_reason())
 
-        result = StepResult(step, verdict, attempt, status, started, trio.current_time(), log.path)
+        result = StepResult(
+            step, verdict, attempt, status, started, trio.current_time(), log.path, slot
+        )
         if gate is not None:
             await gate.record(result)
         send.send_nowait(result)

@@ -34,12 +34,14 @@ class OutputMode(enum.Enum):
 
     GROUPED prints each step's output as one block when the step ends.
     PREFIXED prints whole lines as they come, each prefixed with the step's
-    name. RAW prints whole lines as they come, without a prefix.
+    name. RAW prints whole lines as they come, without a prefix. NONE prints
+    no output, except the last lines of the log of a step that failed.
     """
 
     GROUPED = "grouped"
     PREFIXED = "prefixed"
     RAW = "raw"
+    NONE = "none"
 
 
 class Reporter(Protocol):
@@ -154,9 +156,10 @@ class PlainReporter:
 
     Each finished step gets a `[done/total] name status` header; in grouped
     mode its output follows as one block. A failure also shows its reason
-    and attempt, the last lines of its log (in prefixed and raw modes, where
+    and attempt, the last lines of its log (in every mode but grouped, where
     the output was not one block), the log's path and the steps it blocks.
-    The summary lists every step that did not succeed, and counts each status.
+    The summary tabulates the steps (unless `summary` is false), lists every
+    step that did not succeed, and counts each status.
     """
 
     def __init__(
@@ -164,10 +167,12 @@ class PlainReporter:
         output: Output,
         mode: OutputMode = OutputMode.GROUPED,
         color: bool = False,
+        summary: bool = True,
     ) -> None:
         self.output = output
         self.mode = mode
         self.color = color
+        self.summary = summary
         self.total = 0
         self.finished = 0
         self.width = 0
@@ -179,6 +184,9 @@ class PlainReporter:
 
     def _paint(self, style: str, text: str) -> str:
         return f"{style}{text}{_RESET}" if self.color else text
+
+    def _paint_status(self, status: Status, text: str) -> str:
+        return self._paint(_STATUS_STYLE[status], text)
 
     def _write_lines(self, *lines: str) -> None:
         self.output.write("".join(line + "\n" for line in lines).encode("utf-8", "replace"))
@@ -198,11 +206,11 @@ class PlainReporter:
         if log is not None:
             self._logs[step.name] = log
             self._shown[step.name] = 0
-        if self.mode is not OutputMode.GROUPED:
+        if self.mode in (OutputMode.PREFIXED, OutputMode.RAW):
             self._write_lines(f"parc: `{step.name}` started")
 
     def step_output(self, step: PlanStep, data: bytes) -> None:
-        if self.mode is OutputMode.GROUPED:
+        if self.mode in (OutputMode.GROUPED, OutputMode.NONE):
             return
         # Only whole lines are written, so the lines of two steps never mix.
         buffered = self._partial.get(step.name, b"") + data
@@ -309,6 +317,10 @@ class PlainReporter:
 
     def build_finished(self, result: BuildResult) -> None:
         lines: list[str] = []
+        if self.summary:
+            from parc.runtime.summary import format_summary, summarize
+
+            lines.extend(format_summary(summarize(result), self._paint_status))
         groups: dict[tuple[Status, str], list[str]] = defaultdict(list)
         for name, step_result in result.results.items():
             verdict = step_result.verdict

@@ -1,0 +1,208 @@
+"""`parc report`: the HTML page, loaded in headless Chromium to check what it draws."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from parc.runtime.html_report import STATUS_COLOURS
+from parc.runtime.scheduler import Status
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install -y chromium)"
+)
+
+SPEC = """\
+track fetch {
+    run "sleep 0.3"
+}
+track lib {
+    after fetch
+    run "sleep 0.6"
+}
+track lint {
+    run "sleep 0.2; exit 1"
+}
+track docs {
+    run "sleep 0.2"
+}
+integrate release {
+    after lib, lint, docs
+    run "true"
+}
+"""
+
+# Runs in the page after it loads, and records where the browser drew each
+# bar, node and edge, so the test reads the layout rather than the markup.
+MEASURE = """
+<script>
+const box = (element) => {
+  const r = element.getBoundingClientRect();
+  return {x: r.x, y: r.y, width: r.width, height: r.height,
+          fill: getComputedStyle(element).fill};
+};
+const measured = {
+  bars: [...document.querySelectorAll('#gantt g.bar')].map((g) => ({
+    step: g.dataset.step, status: g.dataset.status, ...box(g.querySelector('rect'))})),
+  nodes: [...document.querySelectorAll('#graph-svg g.node')].map((g) => ({
+    step: g.dataset.step, status: g.dataset.status, ...box(g.querySelector('rect'))})),
+  edges: [...document.querySelectorAll('#graph-svg path.edge')].map((p) => ({
+    from: p.dataset.from, to: p.dataset.to, length: p.getTotalLength()})),
+  rows: document.querySelectorAll('table tbody tr').length,
+};
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(measured);
+document.body.append(pre);
+</script>
+"""
+
+
+def parc(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("PARC_STEP", None)
+    return subprocess.run(
+        [sys.executable, "-m", "parc", *arguments],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    (tmp_path / "build.par").write_text(SPEC)
+    assert parc(tmp_path, "build", "-k", "-j", "2").returncode == 1
+    completed = parc(tmp_path, "report")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == "parc: wrote .parc/report.html\n"
+    return tmp_path
+
+
+def chromium(profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def test_page_is_self_contained(built: Path) -> None:
+    page = (built / ".parc" / "report.html").read_text()
+    assert "<script" not in page
+    assert "<link" not in page
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    assert not re.search(r"url\((https?:)?//", page)
+    assert 'href="logs/lint.log"' in page
+
+
+@needs_chromium
+def test_chromium_draws_gantt_and_graph(built: Path, tmp_path: Path) -> None:
+    page = (built / ".parc" / "report.html").read_text()
+    measured_page = tmp_path / "measured.html"
+    measured_page.write_text(page.replace("</body>", MEASURE + "</body>"))
+    completed = chromium(tmp_path / "profile", "--dump-dom", measured_page.as_uri())
+    found = re.search(r'<pre id="measured">(.*?)</pre>', completed.stdout, re.S)
+    assert found is not None, completed.stderr[-2000:]
+    measured: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    recorded = json.loads((built / ".parc" / "last-build.json").read_text())
+    durations = {step["name"]: step["duration"] for step in recorded["steps"]}
+
+    # One bar per step that started, each as long as its step took.
+    bars = {bar["step"]: bar for bar in measured["bars"]}
+    assert set(bars) == {"fetch", "lib", "lint", "docs"}
+    per_second = bars["lib"]["width"] / durations["lib"]
+    for name, bar in bars.items():
+        assert bar["height"] > 0
+        assert bar["width"] == pytest.approx(durations[name] * per_second, rel=0.02, abs=1.5)
+    assert bars["lib"]["x"] >= bars["fetch"]["x"] + bars["fetch"]["width"] - 1
+    assert bars["lint"]["fill"] == "rgb({}, {}, {})".format(*rgb(STATUS_COLOURS[Status.FAILED]))
+    assert bars["lib"]["fill"] == "rgb({}, {}, {})".format(*rgb(STATUS_COLOURS[Status.SUCCEEDED]))
+    rows = sorted(bars.values(), key=lambda bar: bar["y"])
+    assert [bar["y"] for bar in rows] == sorted({bar["y"] for bar in rows})  # a row each
+
+    # The graph: every step a node, levels from left to right, every edge drawn.
+    nodes = {node["step"]: node for node in measured["nodes"]}
+    assert set(nodes) == {"fetch", "lib", "lint", "docs", "release"}
+    assert nodes["fetch"]["x"] < nodes["lib"]["x"] < nodes["release"]["x"]
+    assert nodes["lint"]["x"] == nodes["fetch"]["x"]
+    assert nodes["release"]["status"] == "blocked"
+    edges = {(edge["from"], edge["to"]): edge["length"] for edge in measured["edges"]}
+    assert set(edges) == {
+        ("fetch", "lib"),
+        ("lib", "release"),
+        ("lint", "release"),
+        ("docs", "release"),
+    }
+    assert all(length > 10 for length in edges.values())
+    assert measured["rows"] == 5
+
+
+@needs_chromium
+def test_screenshot_shows_status_colours(built: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    page = (built / ".parc" / "report.html").as_uri()
+    completed = chromium(
+        tmp_path / "profile", f"--screenshot={shot}", "--window-size=1100,900", page
+    )
+    assert shot.exists(), completed.stderr[-2000:]
+    with Image.open(shot) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None
+    counts = {colour: count for count, colour in colours}
+    for status in (Status.SUCCEEDED, Status.FAILED, Status.BLOCKED):
+        # A bar or node is hundreds of pixels of its colour; the legend swatch alone is 100.
+        assert counts.get(rgb(STATUS_COLOURS[status]), 0) > 300, status
+
+
+def test_report_to_stdout_and_missing_build(tmp_path: Path, built: Path) -> None:
+    completed = parc(built, "report", "-o", "-")
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("<!DOCTYPE html>")
+    assert 'data-step="lint" data-status="failed"' in completed.stdout
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "build.par").write_text(SPEC)
+    completed = parc(empty, "report")
+    assert completed.returncode == 2
+    assert "no build is recorded in" in completed.stderr
+    assert "run `parc build` first" in completed.stderr
+
+
+def test_damaged_report_is_named(built: Path) -> None:
+    (built / ".parc" / "last-build.json").write_text('{"version": 1, "steps": [')
+    completed = parc(built, "report")
+    assert completed.returncode == 2
+    assert "is not valid JSON" in completed.stderr
+    assert "Traceback" not in completed.stderr
