@@ -21,7 +21,8 @@ track grandchild after child { run "echo never" }
     out = completed.stdout
 
     assert completed.returncode == 1
-    assert re.search(r"^\[3/3\] bad failed after \d+\.\d+s: exit code 3$", out, re.M), out
+    assert re.search(r"^\[1/3\] bad failed after \d+\.\d+s: exit code 3$", out, re.M), out
+    assert "[2/3] child blocked: `bad` failed\n[3/3] grandchild blocked: `bad` failed\n" in out
     assert "parc: last lines of the log of `bad`:\n    first words\n    last words\n" in out
     assert "parc: `bad` blocks child, grandchild\n" in out
     assert "parc: log of `bad`: .parc/logs/bad.log\n" in out

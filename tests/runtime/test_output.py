@@ -76,9 +76,10 @@ def test_default_output_is_grouped_into_a_pipe(tmp_path: Path) -> None:
     project = write_spec(tmp_path, 'track one { run "echo hello" }\n')
     completed = run_parc(project)
     lines = completed.stdout.splitlines()
-    assert lines[0].startswith("[1/1] one succeeded in ")
-    assert lines[1] == "hello"
-    assert "started" not in completed.stdout
+    assert lines[0] == "parc: `one` started"
+    assert lines[1].startswith("[1/1] one succeeded in ")
+    assert lines[2] == "hello"
+    assert "one | hello" not in completed.stdout
 
 
 def test_plain_output_is_prefixed_on_a_terminal(tmp_path: Path) -> None:

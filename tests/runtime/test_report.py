@@ -35,6 +35,7 @@ def test_grouped_header_then_whole_log(tmp_path: Path) -> None:
     shown.step_output(ALPHA, b"ignored: grouped mode reads the log")
     shown.step_finished(StepResult(ALPHA, Verdict(Status.SUCCEEDED), 1, None, 0.0, 1.5, log), [])
     assert sink.getvalue().decode() == (
+        "parc: `alpha` started\n"
         "[1/3] alpha succeeded in 1.50s (attempt 1 of 3)\none\ntwo without newline\n"
     )
 
@@ -50,6 +51,7 @@ def test_grouped_output_so_far_is_not_repeated(tmp_path: Path) -> None:
     verdict = Verdict(Status.CANCELLED, "interrupted by SIGINT")
     shown.step_finished(StepResult(ALPHA, verdict, 1, None, 0.0, 2.0, log), [])
     assert sink.getvalue().decode() == (
+        "parc: `alpha` started\n"
         "parc: SIGINT received; sent it to alpha; SIGKILL follows in 5.00s "
         "(or at a second signal)\n"
         "parc: output of `alpha` so far:\nearly\n"
@@ -90,12 +92,13 @@ def test_failure_shows_tail_blocked_and_log(tmp_path: Path) -> None:
     verdict = Verdict(Status.FAILED, "exit code 2")
     shown.step_finished(StepResult(ALPHA, verdict, 3, None, 0.0, 3.0, log), ["beta"])
     lines = sink.getvalue().decode().splitlines()
-    assert lines[0] == "[2/3] alpha failed after 3.00s: exit code 2 (attempt 3 of 3)"
+    assert lines[0] == "[1/3] alpha failed after 3.00s: exit code 2 (attempt 3 of 3)"
     assert lines[1] == "parc: last lines of the log of `alpha`:"
     assert lines[2:22] == [f"    line {i}" for i in range(10, 30)]
     assert lines[22] == "parc: `alpha` blocks beta"
     assert lines[23].startswith("parc: log of `alpha`: ")
     assert lines[23].endswith("alpha.log")
+    assert lines[24] == "[2/3] beta blocked: `alpha` failed"
 
 
 def test_up_to_date_step_has_no_header() -> None:
@@ -103,7 +106,7 @@ def test_up_to_date_step_has_no_header() -> None:
     verdict = Verdict(Status.UP_TO_DATE, "nothing changed")
     shown.step_finished(StepResult(ALPHA, verdict, 0, None, 0.0, 0.0), [])
     assert sink.getvalue() == b""
-    assert shown.finished == 1
+    assert shown.finished == 0
 
 
 def test_summary_lists_each_status_and_counts() -> None:

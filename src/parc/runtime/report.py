@@ -206,7 +206,7 @@ class PlainReporter:
         if log is not None:
             self._logs[step.name] = log
             self._shown[step.name] = 0
-        if self.mode in (OutputMode.PREFIXED, OutputMode.RAW):
+        if self.mode is not OutputMode.NONE:
             self._write_lines(f"parc: `{step.name}` started")
 
     def step_output(self, step: PlanStep, data: bytes) -> None:
@@ -245,11 +245,11 @@ class PlainReporter:
         )
 
     def step_finished(self, result: StepResult, blocked: Sequence[str]) -> None:
-        self.finished += 1 + len(blocked)
         step = result.step
         verdict = result.verdict
         if verdict.status is Status.UP_TO_DATE:
             return  # only the summary counts them, so a no-op build stays short
+        self.finished += 1
         self._flush_partial(step.name)
 
         self._write_lines(self._header(result))
@@ -270,6 +270,15 @@ class PlainReporter:
             if result.log_path is not None:
                 lines.append(f"parc: log of `{step.name}`: {_display_path(result.log_path)}")
             self._write_lines(*lines)
+        # Each blocked step gets its own numbered line, so the counter has no gaps.
+        for name in blocked:
+            self.finished += 1
+            if self.mode is OutputMode.NONE:
+                continue
+            status = self._paint(_STATUS_STYLE[Status.BLOCKED], Status.BLOCKED.value)
+            self._write_lines(
+                f"[{self.finished}/{self.total}] {name} {status}: `{step.name}` failed"
+            )
         self._logs.pop(step.name, None)
         self._shown.pop(step.name, None)
 
