@@ -200,11 +200,25 @@ class Glob:
     """A parsed, normalised glob.
 
     `text` is the normalised form: `./` and empty segments removed, and each
-    `..` applied to the segment before it.
+    `..` applied to the segment before it. It determines everything else, so
+    two globs are equal when their texts are. A text without `*`, `?` or `[`
+    is plain: it matches the one path it spells, and its segments are only
+    built if a caller asks for them.
     """
 
     text: str
-    segments: tuple[Segment, ...]
+
+    @cached_property
+    def is_plain(self) -> bool:
+        """Whether the text has no `*`, `?` or `[`, so it matches exactly itself."""
+        return _is_plain(self.text)
+
+    @cached_property
+    def segments(self) -> tuple[Segment, ...]:
+        """The tokens of each segment, None for `**`."""
+        return tuple(
+            None if raw == "**" else _parse_segment(raw, 0) for raw in self.text.split("/")
+        )
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -219,11 +233,15 @@ class Glob:
 
     def match(self, path: str) -> bool:
         """Tell whether the normalised relative `path` matches."""
+        if self.is_plain:
+            return path == self.text
         return self.regex.fullmatch(path + "/") is not None
 
     @cached_property
     def names(self) -> tuple[str | None, ...]:
         """Each segment's text if it has no wildcard, else None."""
+        if self.is_plain:
+            return tuple(self.text.split("/"))
         return tuple(_literal_text(segment) for segment in self.segments)
 
     @property
@@ -239,6 +257,8 @@ class Glob:
         wildcard but matches no path, because `.` is not a path segment; it
         gets the empty string.
         """
+        if self.is_plain:
+            return self.text
         names = self.names
         if None in names:
             return None
@@ -249,6 +269,8 @@ class Glob:
     @cached_property
     def literal_prefix(self) -> tuple[str, ...]:
         """The leading segments that are plain names, without any wildcard."""
+        if self.is_plain:
+            return tuple(self.text.split("/"))
         prefix = []
         for name in self.names:
             if name is None:
@@ -304,6 +326,13 @@ def parse_glob(text: str) -> Glob:
         AbsolutePath: the glob starts with `/`.
         PathEscape: a `..` segment leaves the root.
     """
+    if _is_plain(text) and "\0" not in text:
+        names = text.split("/")
+        if "" not in names and "." not in names and ".." not in names:
+            # Already normal, as most paths in a spec are.
+            glob = Glob(text)
+            _set_cached(glob, "names", tuple(names))
+            return glob
     if not text:
         raise GlobError("empty glob", 0, "write a path relative to the spec's directory")
     kept = _normal_segments(text)
@@ -314,8 +343,22 @@ def parse_glob(text: str) -> Glob:
             "name the files inside it, such as `**`",
             width=len(text),
         )
-    segments = [None if raw == "**" else _parse_segment(raw, start) for raw, start in kept]
-    return Glob("/".join(raw for raw, _ in kept), tuple(segments))
+    glob = Glob("/".join(raw for raw, _ in kept))
+    if glob.is_plain:
+        return glob
+    # Parsing the segments here reports errors at their offsets in `text`.
+    segments = tuple(None if raw == "**" else _parse_segment(raw, start) for raw, start in kept)
+    _set_cached(glob, "segments", segments)
+    return glob
+
+
+def _is_plain(text: str) -> bool:
+    return "*" not in text and "?" not in text and "[" not in text
+
+
+def _set_cached(glob: Glob, name: str, value: object) -> None:
+    """Store the value of one of the glob's cached properties, computed already."""
+    object.__setattr__(glob, name, value)
 
 
 def _normal_segments(text: str) -> list[tuple[str, int]]:
@@ -634,8 +677,14 @@ def first_match(root: Path, glob: Glob) -> str | None:
     not descend through them, so a link cycle cannot trap it. Directories
     that cannot be read are skipped.
     """
-    patterns = glob.segment_patterns()
+    if glob.is_plain:
+        # Each directory on the way must exist for the last name to exist.
+        return glob.text if os.path.lexists(os.path.join(root, glob.text)) else None
     names = glob.names
+    patterns: list[re.Pattern[str] | None] = [
+        None if segment is None or name is not None else re.compile(_segment_regex(segment))
+        for segment, name in zip(glob.segments, names, strict=True)
+    ]
     seen: set[tuple[str, int]] = set()
     stack: list[tuple[str, int]] = [("", 0)]  # a directory relative to root, a segment index
     while stack:
