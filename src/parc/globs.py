@@ -668,16 +668,19 @@ def _ranked_member(atom: Interval) -> tuple[int, str]:
     return len(_PREFERRED), chr(low)
 
 
-def first_match(root: Path, glob: Glob) -> str | None:
+def first_match(root: Path, glob: Glob, skip: str | None = None) -> str | None:
     """Return a path under `root` that `glob` matches, or None if there is none.
 
     Files, directories and other entries all count, as `Glob.match` would
     count their paths: `a/**` matches a file named `a`. The walk follows
     symbolic links to directories where a segment names them, but `**` does
     not descend through them, so a link cycle cannot trap it. Directories
-    that cannot be read are skipped.
+    that cannot be read are skipped, and so is the entry `skip` of `root`
+    with everything below it.
     """
     if glob.is_plain:
+        if glob.names[0] == skip:
+            return None
         # Each directory on the way must exist for the last name to exist.
         return glob.text if os.path.lexists(os.path.join(root, glob.text)) else None
     names = glob.names
@@ -703,12 +706,14 @@ def first_match(root: Path, glob: Glob) -> str | None:
         if name is not None:
             # A plain name needs no directory listing.
             path = f"{directory}/{name}" if directory else name
-            if os.path.lexists(root / path):
+            if path != skip and os.path.lexists(root / path):
                 stack.append((path, index + 1))
             continue
 
         for entry in _entries(root / directory if directory else root):
             path = f"{directory}/{entry.name}" if directory else entry.name
+            if path == skip:
+                continue
             if pattern is None:
                 # `**` takes this entry as one more segment.
                 if last:

@@ -66,3 +66,15 @@ def test_first_match_survives_symlink_cycle(tmp_path: Path) -> None:
     (tmp_path / "d" / "loop").symlink_to(tmp_path / "d")
     assert first_match(tmp_path, parse_glob("**/*.c")) is None
     assert first_match(tmp_path, parse_glob("d/loop/loop/loop")) == "d/loop/loop/loop"
+
+
+def test_first_match_skips_one_top_level_entry(tmp_path: Path) -> None:
+    (tmp_path / ".parc" / "logs").mkdir(parents=True)
+    (tmp_path / ".parc" / "logs" / "a.log").write_text("", encoding="utf-8")
+    (tmp_path / "sub" / ".parc").mkdir(parents=True)
+    for text in [".parc/logs/a.log", ".parc/*/a.log", "*/logs/*", "**/a.log", ".parc"]:
+        glob = parse_glob(text)
+        assert first_match(tmp_path, glob) is not None, text
+        assert first_match(tmp_path, glob, skip=".parc") is None, text
+    assert first_match(tmp_path, parse_glob("*/.parc"), skip=".parc") == "sub/.parc"
+    assert first_match(tmp_path, parse_glob("sub/.parc"), skip=".parc") == "sub/.parc"
