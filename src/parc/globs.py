@@ -216,9 +216,7 @@ class Glob:
     @cached_property
     def segments(self) -> tuple[Segment, ...]:
         """The tokens of each segment, None for `**`."""
-        return tuple(
-            None if raw == "**" else _parse_segment(raw, 0) for raw in self.text.split("/")
-        )
+        return tuple(None if raw == "**" else _segment_tokens(raw) for raw in self.text.split("/"))
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -242,7 +240,10 @@ class Glob:
         """Each segment's text if it has no wildcard, else None."""
         if self.is_plain:
             return tuple(self.text.split("/"))
-        return tuple(_literal_text(segment) for segment in self.segments)
+        return tuple(
+            raw if _is_plain(raw) else None if raw == "**" else _literal_text(_segment_tokens(raw))
+            for raw in self.text.split("/")
+        )
 
     @property
     def is_literal(self) -> bool:
@@ -284,10 +285,7 @@ class Glob:
 
     def segment_patterns(self) -> list[re.Pattern[str] | None]:
         """Return one regex per segment (None for `**`), for walking directories."""
-        return [
-            None if segment is None else re.compile(_segment_regex(segment))
-            for segment in self.segments
-        ]
+        return [None if raw == "**" else _segment_pattern(raw) for raw in self.text.split("/")]
 
     @cached_property
     def automaton(self) -> _Automaton:
@@ -343,13 +341,35 @@ def parse_glob(text: str) -> Glob:
             "name the files inside it, such as `**`",
             width=len(text),
         )
-    glob = Glob("/".join(raw for raw, _ in kept))
-    if glob.is_plain:
-        return glob
     # Parsing the segments here reports errors at their offsets in `text`.
-    segments = tuple(None if raw == "**" else _parse_segment(raw, start) for raw, start in kept)
-    _set_cached(glob, "segments", segments)
-    return glob
+    # Plain segments cannot be invalid.
+    for raw, start in kept:
+        if raw != "**" and not _is_plain(raw):
+            _located_segment(raw, start)
+    return Glob("/".join(raw for raw, _ in kept))
+
+
+def _located_segment(raw: str, start: int) -> tuple[Token, ...]:
+    """Parse a segment that starts at offset `start` of its glob.
+
+    Raises:
+        GlobError: at its offset in the glob.
+    """
+    try:
+        return _segment_tokens(raw)
+    except GlobError as error:
+        raise GlobError(error.message, start + error.offset, error.help, error.width) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_tokens(raw: str) -> tuple[Token, ...]:
+    """Parse a segment, once for all the globs that share it, such as `*.c`."""
+    return _parse_segment(raw, 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_pattern(raw: str) -> re.Pattern[str]:
+    return re.compile(_segment_regex(_segment_tokens(raw)))
 
 
 def _is_plain(text: str) -> bool:
@@ -685,9 +705,13 @@ def first_match(root: Path, glob: Glob, skip: str | None = None) -> str | None:
         return glob.text if os.path.lexists(os.path.join(root, glob.text)) else None
     names = glob.names
     patterns: list[re.Pattern[str] | None] = [
-        None if segment is None or name is not None else re.compile(_segment_regex(segment))
-        for segment, name in zip(glob.segments, names, strict=True)
+        None if raw == "**" or name is not None else _segment_pattern(raw)
+        for raw, name in zip(glob.text.split("/"), names, strict=True)
     ]
+    base = os.fspath(root)
+    # `**` lists a directory once to descend and once more to match the
+    # segment after it, so each listing is kept for the walk.
+    listings: dict[str, list[os.DirEntry[str]]] = {}
     seen: set[tuple[str, int]] = set()
     stack: list[tuple[str, int]] = [("", 0)]  # a directory relative to root, a segment index
     while stack:
@@ -706,11 +730,14 @@ def first_match(root: Path, glob: Glob, skip: str | None = None) -> str | None:
         if name is not None:
             # A plain name needs no directory listing.
             path = f"{directory}/{name}" if directory else name
-            if path != skip and os.path.lexists(root / path):
+            if path != skip and os.path.lexists(os.path.join(base, path)):
                 stack.append((path, index + 1))
             continue
 
-        for entry in _entries(root / directory if directory else root):
+        entries = listings.get(directory)
+        if entries is None:
+            entries = listings[directory] = _entries(os.path.join(base, directory))
+        for entry in entries:
             path = f"{directory}/{entry.name}" if directory else entry.name
             if path == skip:
                 continue
@@ -729,12 +756,16 @@ def first_match(root: Path, glob: Glob, skip: str | None = None) -> str | None:
     return None
 
 
-def _entries(directory: Path) -> list[os.DirEntry[str]]:
+def _entries(directory: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(directory) as entries:
-            return sorted(entries, key=lambda entry: entry.name)
+            return sorted(entries, key=_entry_name)
     except OSError:
         return []
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def normalize_path(text: str) -> str:
