@@ -327,9 +327,14 @@ def parse_glob(text: str) -> Glob:
     if _is_plain(text) and "\0" not in text:
         names = text.split("/")
         if "" not in names and "." not in names and ".." not in names:
-            # Already normal, as most paths in a spec are.
+            # Already normal, as most paths in a spec are. Filling in the
+            # properties now skips attrs' slower first access to each.
             glob = Glob(text)
-            _set_cached(glob, "names", tuple(names))
+            prefix = tuple(names)
+            _set_cached(glob, "is_plain", True)
+            _set_cached(glob, "names", prefix)
+            _set_cached(glob, "literal_prefix", prefix)
+            _set_cached(glob, "literal_path", text)
             return glob
     if not text:
         raise GlobError("empty glob", 0, "write a path relative to the spec's directory")
@@ -598,8 +603,48 @@ def overlap(first: Glob, second: Glob) -> str | None:
     for literal, other in ((first, second), (second, first)):
         path = literal.literal_path
         if path is not None:
-            return path if path and other.match(path) else None
+            return path if path and _match_segments(other, path) else None
     return _intersect(first.automaton, second.automaton)
+
+
+def _match_segments(glob: Glob, path: str) -> bool:
+    """Tell whether `glob` matches `path`, as `Glob.match` does, segment by segment.
+
+    A spec compares each path with only a few globs, and compiling a regex
+    for a whole glob costs more than walking its segments, whose patterns
+    are shared between globs.
+    """
+    if glob.is_plain:
+        return path == glob.text
+    raws = glob.text.split("/")
+    names = glob.names
+    end = len(raws)
+
+    def closure(positions: set[int]) -> set[int]:
+        # `**` may match no segment, so the position after it is reached too.
+        for position in sorted(positions):
+            while position < end and raws[position] == "**":
+                position += 1
+                positions.add(position)
+        return positions
+
+    positions = closure({0})
+    for part in path.split("/"):
+        reached: set[int] = set()
+        for position in positions:
+            if position == end:
+                continue
+            raw = raws[position]
+            name = names[position]
+            if raw == "**":
+                if part:
+                    reached.add(position)
+            elif part == name if name is not None else _segment_pattern(raw).fullmatch(part):
+                reached.add(position + 1)
+        if not reached:
+            return False
+        positions = closure(reached)
+    return end in positions
 
 
 def _intersect(a: _Automaton, b: _Automaton) -> str | None:

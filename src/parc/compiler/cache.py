@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import logging
 import marshal
+import operator
 import os
 import sys
 from collections.abc import Mapping
@@ -51,7 +52,8 @@ FORMAT = 1
 _MAGIC = b"parc plan cache\n"
 _DIGEST_SIZE = 32
 
-_PLAN_STEP_FIELDS = tuple(field.name for field in attrs.fields(PlanStep))
+_plan_step_row = operator.attrgetter(*(field.name for field in attrs.fields(PlanStep)))
+"""Return the fields of a `PlanStep` as a tuple, in the order its constructor takes them."""
 _CODES = {code.id: code for code in Codes.all()}
 
 
@@ -165,7 +167,7 @@ def _encode(compiled: Compiled) -> bytes | None:
         if encoded is None:
             return None
         warnings.append(encoded)
-    steps = tuple(tuple(getattr(step, field) for field in _PLAN_STEP_FIELDS) for step in plan.steps)
+    steps = tuple(map(_plan_step_row, plan.steps))
     reads = tuple(
         (site.step, site.glob.text, site.span.start, site.span.end)
         for site in compiled.unowned_reads
