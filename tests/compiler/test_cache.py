@@ -180,3 +180,17 @@ def test_key_depends_on_values_not_objects(tmp_path: Path) -> None:
     assert key_of(text, tmp_path, {"cc": "gcc"}) == key_of(text, tmp_path, built)
     name = "".join(["build", ".par"])
     assert cache.cache_key(text.encode(), name, Path(str(tmp_path)), {}) == key_of(text, tmp_path)
+
+
+def test_key_changes_when_parc_changes(tmp_path: Path) -> None:
+    """A new modification time on one of parc's source files is another key."""
+    text = 'track a {\n    run "x"\n}\n'
+    module = Path(cache.__file__)
+    before = module.stat()
+    key = key_of(text, tmp_path)
+    try:
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+        assert key_of(text, tmp_path) != key
+    finally:
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert key_of(text, tmp_path) == key

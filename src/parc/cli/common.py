@@ -95,6 +95,9 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
 def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
     """Find, read and compile the spec, printing warnings.
 
+    An unchanged spec is not compiled again: its plan and warnings come from
+    `.parc/plan-cache` (see `parc.compiler.cache`).
+
     Raises:
         click.exceptions.Exit: with code 2 after printing the errors.
         UserError: the spec cannot be found or read.

@@ -35,7 +35,7 @@ def compile_source(
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a spec compiles.
+    """Pause Python's cyclic garbage collector while a spec compiles, or a cached plan loads.
 
     Compiling allocates millions of small objects and frees few, which makes
     the collector run full passes again and again: on a 10,000-track spec it

@@ -83,21 +83,24 @@ def _code_fingerprint() -> tuple[tuple[str, int, int], ...]:
     """Return the path, size and modification time of each source file of parc.
 
     The version number does not change while parc is developed, but an edit
-    to any of these files changes its size or time.
+    to any of these files changes its size or time. A directory that cannot
+    be listed, as in an installed zip archive, adds nothing.
     """
-    package = Path(parc.__file__).parent
     found: list[tuple[str, int, int]] = []
-    directories = [package]
+    directories = [os.path.dirname(parc.__file__)]
     while directories:
         directory = directories.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name != "__pycache__":
-                        directories.append(Path(entry.path))
-                elif entry.name.endswith((".py", ".lark")):
-                    info = entry.stat()
-                    found.append((entry.path, info.st_size, info.st_mtime_ns))
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != "__pycache__":
+                            directories.append(entry.path)
+                    elif entry.name.endswith((".py", ".lark")):
+                        info = entry.stat()
+                        found.append((entry.path, info.st_size, info.st_mtime_ns))
+        except OSError as error:
+            logger.debug("plan cache: cannot list %s: %s", directory, error)
     return tuple(sorted(found))
 
 
