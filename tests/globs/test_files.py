@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from glob_reference import globs
+from glob_reference import create_tree, globs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,26 +17,11 @@ trees = st.lists(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3).map("/
 """Files to create, as relative paths; their parent directories are created too."""
 
 
-def _build(root: Path, files: list[str]) -> set[str]:
-    """Create the files (skipping one whose path a directory already holds); return every path."""
-    created: set[str] = set()
-    for file in files:
-        target = root / file
-        if any(parent.is_file() for parent in target.parents) or target.is_dir():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("x", encoding="utf-8")
-    for directory, subdirectories, names in os.walk(root):
-        for name in subdirectories + names:
-            created.add(os.path.relpath(os.path.join(directory, name), root))
-    return created
-
-
 @given(files=trees, glob_list=st.lists(globs, min_size=1, max_size=5))
 def test_first_match_agrees_with_every_path(files: list[str], glob_list: list[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        paths = _build(root, files)
+        paths = create_tree(root, files)
         for text in glob_list:
             glob = parse_glob(text)
             found = first_match(root, glob)

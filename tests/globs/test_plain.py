@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from glob_reference import messy_globs, normalise, paths
+from glob_reference import create_tree, messy_globs, normalise, paths
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -33,14 +33,6 @@ def test_plain_glob_first_match_is_lexists(text: str, files: list[str]) -> None:
     assume(normalise(text) is not None)
     glob = parse_glob(text)
     with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        created: set[str] = set()
-        for file in files:
-            target = root / file
-            if any(parent.is_file() for parent in target.parents) or target.is_dir():
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("x", encoding="utf-8")
-            created.update("/".join(file.split("/")[:depth]) for depth in range(1, 5))
+        created = create_tree(Path(scratch), files)
         expected = glob.text if glob.text in created else None
-        assert first_match(root, glob) == expected
+        assert first_match(Path(scratch), glob) == expected

@@ -12,6 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from parc.diagnostics import CompileError
+from parc.grammar import descent
 from parc.grammar import syntax as s
 from parc.grammar.descent import parse_valid
 from parc.grammar.parse import parse_with_lark
@@ -166,3 +167,9 @@ PIECES += ['"s"', '"{{a}}"', '"{{"', '"\\q"', '"""\n x\n"""', '"', '"""', "# c",
 @settings(max_examples=300)
 def test_token_soup_parses_alike(text: str) -> None:
     assert_same(text)
+
+
+def test_token_kinds_are_not_keywords() -> None:
+    """A keyword's token kind is its text, so it must differ from every other kind."""
+    kinds = {*descent._GROUPS, descent._END, descent._NEWLINE, "{", "}", "=", ","}
+    assert not kinds & s.KEYWORDS

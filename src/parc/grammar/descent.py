@@ -17,6 +17,8 @@ paths build the same nodes for valid specs and reject the same invalid ones.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from parc.grammar import syntax as s
 from parc.grammar.strings import decode_string
@@ -42,6 +44,8 @@ _TOKEN = re.compile(
 )
 _GROUPS: tuple[str, ...] = ("", *_TOKEN.groupindex)
 """The kind of each group of `_TOKEN`, by group number."""
+
+_Item = TypeVar("_Item")
 
 _NEWLINE = "newline"
 _END = "end"
@@ -158,20 +162,19 @@ class _Parser:
         return s.Duration(literal, parse_duration(literal), Span(start, end))
 
     def _name_list(self) -> tuple[s.Name, ...]:
-        names = [self._name()]
-        while self.kinds[self.index] == ",":
-            self.index += 1
-            self._skip_newlines()
-            names.append(self._name())
-        return tuple(names)
+        return self._list(self._name)
 
     def _string_list(self) -> tuple[s.String, ...]:
-        strings = [self._string()]
+        return self._list(self._string)
+
+    def _list(self, read: Callable[[], _Item]) -> tuple[_Item, ...]:
+        """Parse items separated by commas; after a comma, the list may go on on the next line."""
+        items = [read()]
         while self.kinds[self.index] == ",":
             self.index += 1
             self._skip_newlines()
-            strings.append(self._string())
-        return tuple(strings)
+            items.append(read())
+        return tuple(items)
 
     # Top-level statements.
 
@@ -251,36 +254,27 @@ class _Parser:
     def _body_statement(self, kind: str) -> s.BodyStatement:
         first = self.index
         self.index += 1
-        if kind == "reads":
-            globs = self._string_list()
-            return s.Reads(globs, self._span(first, self.index - 1))
-        if kind == "owns":
-            globs = self._string_list()
-            return s.Owns(globs, self._span(first, self.index - 1))
-        if kind == "run":
-            command = self._string()
-            return s.Run(command, self._span(first, self.index - 1))
-        if kind == "after":
-            names = self._name_list()
-            return s.After(names, self._span(first, self.index - 1))
-        if kind == "desc":
-            value = self._string()
-            return s.Desc(value, self._span(first, self.index - 1))
         if kind == "env":
             name = self._name()
             self._expect("=")
             value = self._string()
             return s.Env(name, value, self._span(first, self.index - 1))
-        if kind == "cwd":
-            path = self._string()
-            return s.Cwd(path, self._span(first, self.index - 1))
-        if kind == "timeout":
-            duration = self._duration()
-            return s.Timeout(duration, self._span(first, self.index - 1))
-        if kind == "retries":
-            count = self._integer()
-            return s.Retries(count, self._span(first, self.index - 1))
-        if kind == "pool":
-            pool = self._name()
-            return s.PoolRef(pool, self._span(first, self.index - 1))
-        raise _Invalid
+        form = _BODY_FORMS.get(kind)
+        if form is None:
+            raise _Invalid
+        read, node = form
+        return node(read(self), self._span(first, self.index - 1))
+
+
+_BODY_FORMS: dict[str, tuple[Callable[[_Parser], Any], Callable[[Any, Span], s.BodyStatement]]] = {
+    "reads": (_Parser._string_list, s.Reads),
+    "owns": (_Parser._string_list, s.Owns),
+    "run": (_Parser._string, s.Run),
+    "after": (_Parser._name_list, s.After),
+    "desc": (_Parser._string, s.Desc),
+    "cwd": (_Parser._string, s.Cwd),
+    "timeout": (_Parser._duration, s.Timeout),
+    "retries": (_Parser._integer, s.Retries),
+    "pool": (_Parser._name, s.PoolRef),
+}
+"""The body statements made of a keyword and one value: how to read the value, and the node."""
