@@ -45,6 +45,11 @@ STATE_DIR = ".parc"
 """The directory of parc's files in a project; the runtime keeps its state there too."""
 
 CACHE_NAME = "plan-cache"
+"""The cache file in `STATE_DIR`.
+
+NOTE: it holds one compile, the last one. Two specs in one directory, or
+two sets of overrides, used in turn, are compiled on every run.
+"""
 
 FORMAT = 1
 """The version of the file layout and of the payload's tuples."""
