@@ -200,11 +200,23 @@ class Glob:
     """A parsed, normalised glob.
 
     `text` is the normalised form: `./` and empty segments removed, and each
-    `..` applied to the segment before it.
+    `..` applied to the segment before it. It determines everything else, so
+    two globs are equal when their texts are. A text without `*`, `?` or `[`
+    is plain: it matches the one path it spells, and its segments are only
+    built if a caller asks for them.
     """
 
     text: str
-    segments: tuple[Segment, ...]
+
+    @cached_property
+    def is_plain(self) -> bool:
+        """Whether the text has no `*`, `?` or `[`, so it matches exactly itself."""
+        return _is_plain(self.text)
+
+    @cached_property
+    def segments(self) -> tuple[Segment, ...]:
+        """The tokens of each segment, None for `**`."""
+        return tuple(None if raw == "**" else _segment_tokens(raw) for raw in self.text.split("/"))
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -219,12 +231,19 @@ class Glob:
 
     def match(self, path: str) -> bool:
         """Tell whether the normalised relative `path` matches."""
+        if self.is_plain:
+            return path == self.text
         return self.regex.fullmatch(path + "/") is not None
 
     @cached_property
     def names(self) -> tuple[str | None, ...]:
         """Each segment's text if it has no wildcard, else None."""
-        return tuple(_literal_text(segment) for segment in self.segments)
+        if self.is_plain:
+            return tuple(self.text.split("/"))
+        return tuple(
+            raw if _is_plain(raw) else None if raw == "**" else _literal_text(_segment_tokens(raw))
+            for raw in self.text.split("/")
+        )
 
     @property
     def is_literal(self) -> bool:
@@ -239,6 +258,8 @@ class Glob:
         wildcard but matches no path, because `.` is not a path segment; it
         gets the empty string.
         """
+        if self.is_plain:
+            return self.text
         names = self.names
         if None in names:
             return None
@@ -249,6 +270,8 @@ class Glob:
     @cached_property
     def literal_prefix(self) -> tuple[str, ...]:
         """The leading segments that are plain names, without any wildcard."""
+        if self.is_plain:
+            return tuple(self.text.split("/"))
         prefix = []
         for name in self.names:
             if name is None:
@@ -262,10 +285,7 @@ class Glob:
 
     def segment_patterns(self) -> list[re.Pattern[str] | None]:
         """Return one regex per segment (None for `**`), for walking directories."""
-        return [
-            None if segment is None else re.compile(_segment_regex(segment))
-            for segment in self.segments
-        ]
+        return [None if raw == "**" else _segment_pattern(raw) for raw in self.text.split("/")]
 
     @cached_property
     def automaton(self) -> _Automaton:
@@ -304,6 +324,18 @@ def parse_glob(text: str) -> Glob:
         AbsolutePath: the glob starts with `/`.
         PathEscape: a `..` segment leaves the root.
     """
+    if _is_plain(text) and "\0" not in text:
+        names = text.split("/")
+        if "" not in names and "." not in names and ".." not in names:
+            # Already normal, as most paths in a spec are. Filling in the
+            # properties now skips attrs' slower first access to each.
+            glob = Glob(text)
+            prefix = tuple(names)
+            _set_cached(glob, "is_plain", True)
+            _set_cached(glob, "names", prefix)
+            _set_cached(glob, "literal_prefix", prefix)
+            _set_cached(glob, "literal_path", text)
+            return glob
     if not text:
         raise GlobError("empty glob", 0, "write a path relative to the spec's directory")
     kept = _normal_segments(text)
@@ -314,8 +346,44 @@ def parse_glob(text: str) -> Glob:
             "name the files inside it, such as `**`",
             width=len(text),
         )
-    segments = [None if raw == "**" else _parse_segment(raw, start) for raw, start in kept]
-    return Glob("/".join(raw for raw, _ in kept), tuple(segments))
+    # Parsing the segments here reports errors at their offsets in `text`.
+    # Plain segments cannot be invalid.
+    for raw, start in kept:
+        if raw != "**" and not _is_plain(raw):
+            _located_segment(raw, start)
+    return Glob("/".join(raw for raw, _ in kept))
+
+
+def _located_segment(raw: str, start: int) -> tuple[Token, ...]:
+    """Parse a segment that starts at offset `start` of its glob.
+
+    Raises:
+        GlobError: at its offset in the glob.
+    """
+    try:
+        return _segment_tokens(raw)
+    except GlobError as error:
+        raise GlobError(error.message, start + error.offset, error.help, error.width) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_tokens(raw: str) -> tuple[Token, ...]:
+    """Parse a segment, once for all the globs that share it, such as `*.c`."""
+    return _parse_segment(raw, 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_pattern(raw: str) -> re.Pattern[str]:
+    return re.compile(_segment_regex(_segment_tokens(raw)))
+
+
+def _is_plain(text: str) -> bool:
+    return "*" not in text and "?" not in text and "[" not in text
+
+
+def _set_cached(glob: Glob, name: str, value: object) -> None:
+    """Store the value of one of the glob's cached properties, computed already."""
+    object.__setattr__(glob, name, value)
 
 
 def _normal_segments(text: str) -> list[tuple[str, int]]:
@@ -535,8 +603,48 @@ def overlap(first: Glob, second: Glob) -> str | None:
     for literal, other in ((first, second), (second, first)):
         path = literal.literal_path
         if path is not None:
-            return path if path and other.match(path) else None
+            return path if path and _match_segments(other, path) else None
     return _intersect(first.automaton, second.automaton)
+
+
+def _match_segments(glob: Glob, path: str) -> bool:
+    """Tell whether `glob` matches `path`, as `Glob.match` does, segment by segment.
+
+    A spec compares each path with only a few globs, and compiling a regex
+    for a whole glob costs more than walking its segments, whose patterns
+    are shared between globs.
+    """
+    if glob.is_plain:
+        return path == glob.text
+    raws = glob.text.split("/")
+    names = glob.names
+    end = len(raws)
+
+    def closure(positions: set[int]) -> set[int]:
+        # `**` may match no segment, so the position after it is reached too.
+        for position in sorted(positions):
+            while position < end and raws[position] == "**":
+                position += 1
+                positions.add(position)
+        return positions
+
+    positions = closure({0})
+    for part in path.split("/"):
+        reached: set[int] = set()
+        for position in positions:
+            if position == end:
+                continue
+            raw = raws[position]
+            name = names[position]
+            if raw == "**":
+                if part:
+                    reached.add(position)
+            elif part == name if name is not None else _segment_pattern(raw).fullmatch(part):
+                reached.add(position + 1)
+        if not reached:
+            return False
+        positions = closure(reached)
+    return end in positions
 
 
 def _intersect(a: _Automaton, b: _Automaton) -> str | None:
@@ -625,17 +733,30 @@ def _ranked_member(atom: Interval) -> tuple[int, str]:
     return len(_PREFERRED), chr(low)
 
 
-def first_match(root: Path, glob: Glob) -> str | None:
+def first_match(root: Path, glob: Glob, skip: str | None = None) -> str | None:
     """Return a path under `root` that `glob` matches, or None if there is none.
 
     Files, directories and other entries all count, as `Glob.match` would
     count their paths: `a/**` matches a file named `a`. The walk follows
     symbolic links to directories where a segment names them, but `**` does
     not descend through them, so a link cycle cannot trap it. Directories
-    that cannot be read are skipped.
+    that cannot be read are skipped, and so is the entry `skip` of `root`
+    with everything below it.
     """
-    patterns = glob.segment_patterns()
+    if glob.is_plain:
+        if glob.names[0] == skip:
+            return None
+        # Each directory on the way must exist for the last name to exist.
+        return glob.text if os.path.lexists(os.path.join(root, glob.text)) else None
     names = glob.names
+    patterns: list[re.Pattern[str] | None] = [
+        None if raw == "**" or name is not None else _segment_pattern(raw)
+        for raw, name in zip(glob.text.split("/"), names, strict=True)
+    ]
+    base = os.fspath(root)
+    # `**` lists a directory once to descend and once more to match the
+    # segment after it, so each listing is kept for the walk.
+    listings: dict[str, list[os.DirEntry[str]]] = {}
     seen: set[tuple[str, int]] = set()
     stack: list[tuple[str, int]] = [("", 0)]  # a directory relative to root, a segment index
     while stack:
@@ -654,12 +775,17 @@ def first_match(root: Path, glob: Glob) -> str | None:
         if name is not None:
             # A plain name needs no directory listing.
             path = f"{directory}/{name}" if directory else name
-            if os.path.lexists(root / path):
+            if path != skip and os.path.lexists(os.path.join(base, path)):
                 stack.append((path, index + 1))
             continue
 
-        for entry in _entries(root / directory if directory else root):
+        entries = listings.get(directory)
+        if entries is None:
+            entries = listings[directory] = _entries(os.path.join(base, directory))
+        for entry in entries:
             path = f"{directory}/{entry.name}" if directory else entry.name
+            if path == skip:
+                continue
             if pattern is None:
                 # `**` takes this entry as one more segment.
                 if last:
@@ -675,12 +801,16 @@ def first_match(root: Path, glob: Glob) -> str | None:
     return None
 
 
-def _entries(directory: Path) -> list[os.DirEntry[str]]:
+def _entries(directory: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(directory) as entries:
-            return sorted(entries, key=lambda entry: entry.name)
+            return sorted(entries, key=_entry_name)
     except OSError:
         return []
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def normalize_path(text: str) -> str:

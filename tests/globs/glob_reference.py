@@ -1,4 +1,4 @@
-"""An independent glob matcher and Hypothesis strategies for globs and paths.
+"""An independent glob matcher, Hypothesis strategies for globs and paths, and file trees.
 
 The reference matcher shares no code with `parc.globs`: it normalises the
 glob text itself and matches each segment with the standard library's
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from hypothesis import strategies as st
 
@@ -100,3 +102,18 @@ paths = st.lists(
     max_size=4,
 ).map("/".join)
 """A valid path, with a few characters that no glob piece names."""
+
+
+def create_tree(root: Path, files: list[str]) -> set[str]:
+    """Create the files (skipping one whose path a directory already holds); return every path."""
+    created: set[str] = set()
+    for file in files:
+        target = root / file
+        if any(parent.is_file() for parent in target.parents) or target.is_dir():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x", encoding="utf-8")
+    for directory, subdirectories, names in os.walk(root):
+        for name in subdirectories + names:
+            created.add(os.path.relpath(os.path.join(directory, name), root))
+    return created

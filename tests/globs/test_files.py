@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from glob_reference import globs
+from glob_reference import create_tree, globs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,26 +17,11 @@ trees = st.lists(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3).map("/
 """Files to create, as relative paths; their parent directories are created too."""
 
 
-def _build(root: Path, files: list[str]) -> set[str]:
-    """Create the files (skipping one whose path a directory already holds); return every path."""
-    created: set[str] = set()
-    for file in files:
-        target = root / file
-        if any(parent.is_file() for parent in target.parents) or target.is_dir():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("x", encoding="utf-8")
-    for directory, subdirectories, names in os.walk(root):
-        for name in subdirectories + names:
-            created.add(os.path.relpath(os.path.join(directory, name), root))
-    return created
-
-
 @given(files=trees, glob_list=st.lists(globs, min_size=1, max_size=5))
 def test_first_match_agrees_with_every_path(files: list[str], glob_list: list[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        paths = _build(root, files)
+        paths = create_tree(root, files)
         for text in glob_list:
             glob = parse_glob(text)
             found = first_match(root, glob)
@@ -66,3 +50,15 @@ def test_first_match_survives_symlink_cycle(tmp_path: Path) -> None:
     (tmp_path / "d" / "loop").symlink_to(tmp_path / "d")
     assert first_match(tmp_path, parse_glob("**/*.c")) is None
     assert first_match(tmp_path, parse_glob("d/loop/loop/loop")) == "d/loop/loop/loop"
+
+
+def test_first_match_skips_one_top_level_entry(tmp_path: Path) -> None:
+    (tmp_path / ".parc" / "logs").mkdir(parents=True)
+    (tmp_path / ".parc" / "logs" / "a.log").write_text("", encoding="utf-8")
+    (tmp_path / "sub" / ".parc").mkdir(parents=True)
+    for text in [".parc/logs/a.log", ".parc/*/a.log", "*/logs/*", "**/a.log", ".parc"]:
+        glob = parse_glob(text)
+        assert first_match(tmp_path, glob) is not None, text
+        assert first_match(tmp_path, glob, skip=".parc") is None, text
+    assert first_match(tmp_path, parse_glob("*/.parc"), skip=".parc") == "sub/.parc"
+    assert first_match(tmp_path, parse_glob("sub/.parc"), skip=".parc") == "sub/.parc"

@@ -17,7 +17,7 @@ from glob_reference import (
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from parc.globs import GlobError, parse_glob
+from parc.globs import GlobError, _match_segments, parse_glob
 
 
 @given(glob=messy_globs, path_list=st.lists(paths, min_size=1, max_size=20))
@@ -116,3 +116,15 @@ def test_literal_characters_match_themselves(name: str) -> None:
     # `re` makes of it.
     glob = "".join(f"[{char}]" if char in "*?[" else char for char in name)
     assert parse_glob("d/" + glob).match("d/" + name)
+
+
+@given(
+    glob=messy_globs,
+    path_list=st.lists(paths | st.sampled_from(["a//a", "/a", "a/", ""]), max_size=20),
+)
+def test_segment_matcher_agrees_with_regex(glob: str, path_list: list[str]) -> None:
+    assume(normalise(glob) is not None)
+    parsed = parse_glob(glob)
+    for path in path_list:
+        expected = parsed.regex.fullmatch(path + "/") is not None
+        assert _match_segments(parsed, path) == expected, (glob, path)

@@ -364,4 +364,5 @@ def test_dry_run_explain_without_state_creates_nothing(project: Project) -> None
     predicted = project.build("-n", "--explain")
     assert predicted.code == 0
     assert "`a` would run: no earlier success is recorded" in predicted.stderr
-    assert not (project.root / ".parc").exists()
+    # Only the compiled plan is cached: no state, lock or log.
+    assert [path.name for path in (project.root / ".parc").iterdir()] == ["plan-cache"]

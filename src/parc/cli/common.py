@@ -12,7 +12,7 @@ import attrs
 import click
 
 from parc.cli.errors import EXIT_USAGE, UserError
-from parc.compiler import Compiled, compile_source
+from parc.compiler import Compiled, cache, collector_paused, compile_source
 from parc.compiler.names import did_you_mean
 from parc.diagnostics import Codes, CompileError, Diagnostic
 from parc.globs import first_match
@@ -95,14 +95,40 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
 def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
     """Find, read and compile the spec, printing warnings.
 
+    An unchanged spec is not compiled again: its plan and warnings come from
+    `.parc/plan-cache` (see `parc.compiler.cache`).
+
     Raises:
         click.exceptions.Exit: with code 2 after printing the errors.
         UserError: the spec cannot be found or read.
     """
     path = find_spec(file)
-    source = read_source(path)
+    data, source = _read_spec(path)
+    root = path.resolve().parent
+    overrides = overrides or {}
+
+    # The cache holds only compiles without errors, so a spec with errors is
+    # compiled, and its errors are reported, on every run.
+    with collector_paused():
+        key = cache.cache_key(data, source.name, root, overrides)
+        compiled = cache.load(root, key, source)
+        if compiled is None:
+            compiled = _compile(source, overrides, root)
+            cache.store(root, key, compiled)
+
+    warnings = sorted([*compiled.warnings, *unmatched_reads(compiled)], key=Diagnostic.sort_key)
+    print_diagnostics(warnings)
+    return attrs.evolve(compiled, warnings=tuple(warnings))
+
+
+def _compile(source: Source, overrides: dict[str, str], root: Path) -> Compiled:
+    """Compile the spec, printing its errors.
+
+    Raises:
+        click.exceptions.Exit: with code 2 after printing the errors.
+    """
     try:
-        compiled = compile_source(source, overrides, root=path.resolve().parent)
+        return compile_source(source, overrides, root=root)
     except CompileError as error:
         print_diagnostics(error.diagnostics)
         errors = sum(1 for d in error.diagnostics if d.severity.value == "error")
@@ -111,9 +137,6 @@ def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
             err=True,
         )
         raise click.exceptions.Exit(EXIT_USAGE) from None
-    warnings = sorted([*compiled.warnings, *unmatched_reads(compiled)], key=Diagnostic.sort_key)
-    print_diagnostics(warnings)
-    return attrs.evolve(compiled, warnings=tuple(warnings))
 
 
 def read_source(path: Path) -> Source:
@@ -122,9 +145,19 @@ def read_source(path: Path) -> Source:
     Raises:
         UserError: the file cannot be read, or is not UTF-8.
     """
+    return _read_spec(path)[1]
+
+
+def _read_spec(path: Path) -> tuple[bytes, Source]:
+    """Read a spec file; return its bytes and its text.
+
+    Raises:
+        UserError: the file cannot be read, or is not UTF-8.
+    """
     name = display_name(path)
     try:
-        return Source.read(path, name)
+        data = path.read_bytes()
+        return data, Source(name, data.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise UserError(
             f"`{name}` is not UTF-8 text: {error.reason} at byte {error.start}"
@@ -143,7 +176,8 @@ def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
     root = Path(compiled.plan.root)
     warnings = []
     for site in compiled.unowned_reads:
-        if first_match(root, site.glob) is not None:
+        # Steps never see parc's own files, whichever commands ran before.
+        if first_match(root, site.glob, skip=cache.STATE_DIR) is not None:
             continue
         warnings.append(
             Diagnostic(

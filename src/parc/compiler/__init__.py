@@ -16,7 +16,7 @@ from parc.diagnostics import CompileError
 from parc.grammar import parse
 from parc.source import Source
 
-__all__ = ["CompileError", "Compiled", "compile_file", "compile_source"]
+__all__ = ["CompileError", "Compiled", "collector_paused", "compile_file", "compile_source"]
 
 
 def compile_source(
@@ -29,13 +29,13 @@ def compile_source(
     Raises:
         CompileError: the spec is invalid.
     """
-    with _collector_paused():
+    with collector_paused():
         return analyze(parse(source), overrides, root)
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a spec compiles.
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a spec compiles, or a cached plan loads.
 
     Compiling allocates millions of small objects and frees few, which makes
     the collector run full passes again and again: on a 10,000-track spec it

@@ -353,6 +353,9 @@ class _Analyzer:
         name = decl.name.text
 
         def text(string: s.String) -> str:
+            parts = string.parts
+            if len(parts) == 1 and type(parts[0]) is s.Text:
+                return parts[0].value  # most strings are plain text
             return expand(self.variables.template(string), name)
 
         env = {key: text(statement.value) for key, statement in self.top_env.items()}

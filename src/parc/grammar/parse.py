@@ -20,6 +20,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from parc.diagnostics import Codes, CompileError, Diagnostic, Label
+from parc.grammar.descent import parse_valid
 from parc.grammar.syntax import KEYWORDS, Comment, Document
 from parc.grammar.transform import ToSyntax
 from parc.source import Source, Span
@@ -110,12 +111,28 @@ def _cache_path() -> str | bool:
 def parse(source: Source) -> Document:
     """Parse a spec into a `Document`.
 
+    A valid spec takes the hand-written parser in `descent`; any other goes
+    through Lark, whose errors become the diagnostics.
+
+    Raises:
+        CompileError: the text has syntax errors; each is reported once.
+    """
+    # A final newline lets the last statement end like every other one;
+    # appending it moves no offset.
+    text = source.text if source.text.endswith("\n") else source.text + "\n"
+    document = parse_valid(source, text)
+    if document is not None:
+        return document
+    return parse_with_lark(source)
+
+
+def parse_with_lark(source: Source) -> Document:
+    """Parse a spec with Lark's LALR parser, reporting every syntax error.
+
     Raises:
         CompileError: the text has syntax errors; each is reported once.
     """
     parser = load_parser()
-    # A final newline lets the last statement end like every other one;
-    # appending it moves no offset.
     text = source.text if source.text.endswith("\n") else source.text + "\n"
 
     diagnostics: list[Diagnostic] = []

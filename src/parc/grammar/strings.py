@@ -39,6 +39,9 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
     """
     long = raw.startswith('"""')
     span = Span(offset, offset + len(raw))
+    if not long and "\\" not in raw and "{{" not in raw:
+        # Most strings are plain text: no escape, no interpolation.
+        return String((Text(raw[1:-1]),) if len(raw) > 2 else (), span), []
     # `offsets[i]` is the source offset of character i of `text`. Dedenting
     # removes characters, so a long string needs a table.
     offsets: Sequence[int]
