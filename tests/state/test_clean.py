@@ -69,21 +69,22 @@ def test_clean_removes_owned_files_only(built: Project) -> None:
     assert sorted(built.build().ran) == ["docs", "lib"]
 
 
-def test_clean_keeps_owned_directory_with_foreign_files(project: Project) -> None:
+def test_clean_removes_everything_below_owned_directory(project: Project) -> None:
     project.spec(
         """\
         track gen {
             owns "out/*"
-            run "mkdir -p out/sub && touch out/a out/sub/b"
+            run "mkdir -p out/sub && touch out/a out/sub/b out/sub/c"
         }
         """
     )
     assert project.build().code == 0
     outcome = project.run("clean")
-    assert outcome.code == 0
-    # `out/*` matches `out/sub` but not `out/sub/b`, which may belong to another step.
-    assert (project.root / "out/sub/b").is_file()
+    assert outcome.code == 0, outcome.stderr
+    # `out/*` matches the directory `out/sub`, so it covers `out/sub/b` too.
+    assert not (project.root / "out/sub").exists()
     assert not (project.root / "out/a").exists()
+    assert (project.root / "out").is_dir()  # `out/*` does not match `out` itself
 
 
 def test_clean_named_step_only(built: Project) -> None:

@@ -141,10 +141,22 @@ def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
     because it reads nothing but the spec.
     """
     root = Path(compiled.plan.root)
+    steps = compiled.plan.by_name if compiled.unowned_reads else {}
     warnings = []
     for site in compiled.unowned_reads:
         if first_match(root, site.glob) is not None:
             continue
+        help = (
+            "fix the glob, create the file, or add the glob to the `owns` "
+            "of the step that writes it"
+        )
+        cwd = steps[site.step].cwd
+        if cwd != ".":
+            # A glob written relative to the step's `cwd` is the usual cause.
+            help = (
+                f"globs are relative to the spec's directory, not to `cwd`: "
+                f"write `{cwd}/{site.glob}`"
+            )
         warnings.append(
             Diagnostic(
                 Codes.UNMATCHED_READS,
@@ -152,8 +164,7 @@ def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
                 compiled.source,
                 site.span,
                 primary_label="matches nothing",
-                help="fix the glob, create the file, or add the glob to the `owns` "
-                "of the step that writes it",
+                help=help,
             )
         )
     return warnings

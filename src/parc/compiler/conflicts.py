@@ -1,6 +1,7 @@
-"""Write-write conflicts and read-write races between steps.
+"""Write-write conflicts and read-write races between steps, and owning the spec.
 
-Two globs can only match a common path if their literal prefixes (the leading
+A glob covers the paths it matches and everything below them, as the runtime
+reads it, so globs are compared with `overlap_covering`. Two globs can only match a common path if their literal prefixes (the leading
 segments without wildcards) agree as far as both go, so the globs are indexed
 in a trie of those prefixes and each glob is compared only with the globs on
 its own branch. For specs where each step works in its own directory, this
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 import attrs
 
 from parc.diagnostics import Codes, Diagnostic, Label
-from parc.globs import Glob, overlap
+from parc.globs import Glob, overlap_covering
 from parc.plan import PlanStep
 from parc.source import Source, Span
 
@@ -95,7 +96,7 @@ def check_files(
         for other in sorted(index.candidates(site.glob), key=_site_key):
             if other.step == site.step:
                 continue
-            example = overlap(other.glob, site.glob)
+            example = overlap_covering(other.glob, site.glob)
             if example is not None:
                 diagnostics.append(_conflict(source, other, site, example))
         index.add(site)
@@ -107,7 +108,7 @@ def check_files(
             ordered = owner.step == read.step or order.runs_after(read.step, owner.step)
             if ordered and owned:
                 continue  # no race, and the read is known to be owned
-            example = overlap(owner.glob, read.glob)
+            example = overlap_covering(owner.glob, read.glob)
             if example is None:
                 continue
             owned = True
@@ -227,3 +228,23 @@ def _race(
         labels=(Label(source, owner.span, f"`{owner.step}` owns `{owner.glob}`"),),
         help=help,
     )
+
+
+def check_spec_owned(source: Source, owns: list[GlobSite], spec: str) -> list[Diagnostic]:
+    """Reject every `owns` glob that covers the spec file, whose path from the root is `spec`.
+
+    `parc clean` removes what steps own, so such a glob would make it delete the spec.
+    """
+    return [
+        Diagnostic(
+            Codes.SPEC_OWNED,
+            f"`{site.step}` owns `{site.glob}`, which matches the spec file `{spec}`",
+            source,
+            site.span,
+            primary_label=f"matches `{spec}`",
+            help="`owns` names the files a step writes, and `parc clean` removes them: "
+            "narrow the glob to the step's outputs, such as `build/**`",
+        )
+        for site in owns
+        if site.glob.covers(spec)
+    ]
