@@ -586,10 +586,7 @@ def _has_path_below(automaton: _Automaton, path: str) -> bool:
     states = {0}
     for char in path + "/":
         states = {
-            target
-            for state in states
-            for chars, target in automaton.moves[state]
-            if char in chars
+            target for state in states for chars, target in automaton.moves[state] if char in chars
         }
         if not states:
             return False

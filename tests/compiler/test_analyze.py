@@ -322,7 +322,9 @@ def test_owns_matching_spec_is_an_error(glob: str) -> None:
 
 
 def test_owns_beside_spec_is_allowed() -> None:
-    compiled = compile_text('track gen {\n    owns "docs/*.par", "build.parc", "*/*"\n    run "x"\n}\n')
+    compiled = compile_text(
+        'track gen {\n    owns "docs/*.par", "build.parc", "*/*"\n    run "x"\n}\n'
+    )
     assert compiled.plan.by_name["gen"].owns == ("docs/*.par", "build.parc", "*/*")
 
 

@@ -43,7 +43,6 @@ UNIVERSE = [
 overlap among GLOBS, which `test_universe_witnesses_every_overlap` checks."""
 
 
-
 def _covered(glob: str, path: str) -> bool:
     names = path.split("/")
     parsed = parse_glob(glob)

@@ -152,7 +152,7 @@ class _Analyzer:
         return Compiled(plan, warnings, self.source, unowned_reads)
 
     def _spec_name(self) -> str:
-        """Return the spec file's path relative to the root: its name, as the root is its directory."""
+        """Return the spec file's path relative to the root, its directory: the file's name."""
         spec = Path(self.source.name)
         resolved = spec.resolve()
         return resolved.name if resolved.parent == self.root else spec.name

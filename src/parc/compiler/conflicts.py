@@ -1,10 +1,11 @@
 """Write-write conflicts and read-write races between steps, and owning the spec.
 
 A glob covers the paths it matches and everything below them, as the runtime
-reads it, so globs are compared with `overlap_covering`. Two globs can only match a common path if their literal prefixes (the leading
-segments without wildcards) agree as far as both go, so the globs are indexed
-in a trie of those prefixes and each glob is compared only with the globs on
-its own branch. For specs where each step works in its own directory, this
+reads it, so globs are compared with `overlap_covering`. Two globs can only
+cover a common path if their literal prefixes (the leading segments without
+wildcards) agree as far as both go, so the globs are indexed in a trie of
+those prefixes and each glob is compared only with the globs on its own
+branch. For specs where each step works in its own directory, this
 keeps the check near-linear in the number of globs.
 """
 
