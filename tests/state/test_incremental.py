@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -446,3 +447,17 @@ def test_dry_run_explain_without_state_creates_nothing(project: Project) -> None
     assert predicted.code == 0
     assert "`a` would run: no earlier success is recorded" in predicted.stderr
     assert not (project.root / ".parc").exists()
+
+
+def test_state_stays_out_of_git(built: Project) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=built.root, check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=built.root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    untracked = [line.split(" ", 1)[1] for line in status.stdout.splitlines()]
+    assert "build.par" in untracked
+    assert not [path for path in untracked if path.startswith(".parc")]

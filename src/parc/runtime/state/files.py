@@ -98,9 +98,8 @@ class Scanner:
         """
         found: dict[str, Found] = {}
         for text in texts:
-            if not is_literal(text):
-                self._scan_glob(parsed_glob(text).covering, found)
-            elif self._scan_literal(text, found):
+            # A literal needs a walk only when it names a directory.
+            if not is_literal(text) or self._scan_literal(text, found):
                 self._scan_glob(parsed_glob(text).covering, found)
         drop_covered(found, exclude)
         return found
