@@ -186,11 +186,17 @@ def _state_files(root: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in (root / ".parc").iterdir() if path.is_file()}
 
 
-def test_dry_run_prints_only_steps_that_would_run(tmp_path: Path) -> None:
-    root = spec(tmp_path, INCREMENTAL)
+def _built(root: Path) -> Path:
+    """Write INCREMENTAL and its sources under `root`, and build them once."""
+    spec(root, INCREMENTAL)
     for name in ("lib.c", "app.c", "docs.md"):
         (root / name).write_text(f"{name}\n")
     assert build(root).returncode == 0
+    return root
+
+
+def test_dry_run_prints_only_steps_that_would_run(tmp_path: Path) -> None:
+    root = _built(tmp_path)
     (root / "app.c").write_text("changed\n")
     before = _state_files(root)
 
@@ -216,10 +222,7 @@ def test_dry_run_prints_only_steps_that_would_run(tmp_path: Path) -> None:
 
 
 def test_dry_run_includes_dependents_of_changed_step(tmp_path: Path) -> None:
-    root = spec(tmp_path, INCREMENTAL)
-    for name in ("lib.c", "app.c", "docs.md"):
-        (root / name).write_text(f"{name}\n")
-    assert build(root).returncode == 0
+    root = _built(tmp_path)
     (root / "lib.c").write_text("changed\n")
     completed = build(root, "-n", "--explain")
     assert [line for line in completed.stdout.splitlines() if line.startswith("#")] == [

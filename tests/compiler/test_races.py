@@ -52,7 +52,7 @@ def _covered(glob: str, path: str) -> bool:
 MATCHES = {glob: {path for path in UNIVERSE if _covered(glob, path)} for glob in GLOBS}
 
 SPEC_OWNERS = {"*"}
-"""The globs of GLOBS that match the spec's name, `build.par`: an E0406 to own."""
+"""The globs of GLOBS that match the spec's name, `build.par`, so owning one is E0406."""
 
 
 def brute_overlap(first: str, second: str) -> bool:

@@ -247,5 +247,15 @@ def check_spec_owned(source: Source, owns: list[GlobSite], spec: str) -> list[Di
             "narrow the glob to the step's outputs, such as `build/**`",
         )
         for site in owns
-        if site.glob.covers(spec)
+        if _may_match_name(site.glob, spec) and site.glob.covers(spec)
     ]
+
+
+def _may_match_name(glob: Glob, name: str) -> bool:
+    """Tell cheaply whether the glob may cover the one-segment path `name`.
+
+    A glob whose first segment is another plain name cannot, so most globs
+    need no regex.
+    """
+    prefix = glob.literal_prefix
+    return not prefix or prefix[0] == name

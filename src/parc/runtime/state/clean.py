@@ -8,9 +8,9 @@ lead outside the root. A symlink that a glob matches is removed itself; its
 target is never touched. A matched directory is removed only once it is
 empty, because a path below it may have been kept.
 
-Some owned paths are kept on purpose, because they are not build outputs:
-the spec file, version control data, a file that its owning step also reads
-(a step that edits its sources in place), and a file that git tracks.
+Some owned paths are not build outputs, so they are kept on purpose. They
+are the spec file, version control data, a file that its owning step also
+reads (a step that edits its sources in place), and a file that git tracks.
 """
 
 from __future__ import annotations
@@ -74,9 +74,9 @@ def find_owned(
 ) -> Owned:
     """Return every path under `root` that an `owns` glob of `steps` covers.
 
-    `spec` is the spec file's path relative to the root, and `tracked` the
-    paths git tracks; both are kept, as are version control data and the
-    paths that their owning step also reads.
+    `spec` is the spec file's path relative to the root, and `tracked` lists
+    the paths git tracks. Both go to `kept`, with version control data and
+    the paths that their owning step also reads.
     """
     scanner = Scanner(root)
     files: list[str] = []
@@ -119,7 +119,7 @@ def _reason_to_keep(
 def tracked_by_git(root: Path) -> frozenset[str]:
     """Return the paths below `root` that git tracks (its index lists), relative to `root`.
 
-    The set is empty when neither `root` nor a directory above it holds a
+    The set is empty when neither `root` nor a directory above it contains a
     `.git`. Files of submodules count too.
 
     Raises:

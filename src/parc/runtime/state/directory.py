@@ -13,9 +13,10 @@ def make_state_directory(directory: Path) -> None:
     """Create parc's directory if it is missing, with a `.gitignore` that ignores all of it.
 
     The `.gitignore` is written whenever it is missing, so a `.parc/` that an
-    older parc created gets one too; one that the user edited stays as it is.
-    It appears whole or not at all: it is written under a temporary name and
-    then linked, which fails if another parc linked its own first.
+    older parc created gets one too. One that the user edited stays as it
+    is. It is written under a temporary name and then hard-linked into
+    place, so it appears whole or not at all, and a link that another parc
+    made first wins.
 
     Raises:
         OSError: the directory or the file cannot be created.

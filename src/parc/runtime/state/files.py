@@ -237,9 +237,9 @@ def parsed_glob(text: str) -> Glob:
 def drop_covered(found: dict[str, _Value], texts: Sequence[str]) -> None:
     """Remove from `found` every path that one of the globs covers.
 
-    A glob without wildcards covers its path and the paths below it, so it is
-    checked against each path and its parent directories by set lookup; only
-    the other globs need a regex match per path.
+    A glob without wildcards covers its path and the paths below it. Those
+    globs are found by looking up each path and its parent directories in a
+    set, so only the other globs cost a regex match per path.
     """
     if not texts:
         return

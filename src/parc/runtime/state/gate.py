@@ -253,8 +253,8 @@ class IncrementalGate:
     async def _scan_inputs(self, step: PlanStep) -> tuple[dict[str, Found], bool]:
         """Return the paths the step's `reads` cover but its `owns` do not.
 
-        Also tells whether the `reads` cover any file (any path but a
-        directory), counting the ones the step owns.
+        The flag returned with them is whether the `reads` cover any file
+        (any path but a directory), counting the files the step owns.
         """
 
         def scan() -> tuple[dict[str, Found], bool]:
