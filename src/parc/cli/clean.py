@@ -29,7 +29,10 @@ Examples:
     help="The spec to clean [default: build.par, searched upward].",
 )
 @click.option(
-    "-n", "--dry-run", is_flag=True, help="List what would be removed, and remove nothing."
+    "-n",
+    "--dry-run",
+    is_flag=True,
+    help="List what would be removed and what would be kept, and remove nothing.",
 )
 @click.option(
     "--no-wait",
