@@ -66,6 +66,7 @@ class Codes:
     ABSOLUTE_PATH = Code("E0403", "absolute path")
     PATH_OUTSIDE_ROOT = Code("E0404", "path leaves the project root")
     INVALID_GLOB = Code("E0405", "invalid glob")
+    SPEC_OWNED = Code("E0406", "step owns the spec file")
 
     # Values.
     INVALID_RETRIES = Code("E0501", "invalid retries")

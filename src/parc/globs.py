@@ -17,6 +17,11 @@ a non-empty name other than `.` and `..`. In a glob:
 
 `*` and `?` also match a leading `.`: parc has no hidden files.
 
+A `reads` or `owns` glob stands for the paths it matches and everything below
+them, as if `/**` followed it (`Glob.covering`), so `reads "build"` covers the
+files inside `build`. The runtime and the compiler both use that rule, through
+`Glob.covers` and `overlap_covering`.
+
 The overlap test intersects the globs' automata, together with an automaton
 for valid paths, by breadth-first search, so it is exact and the example it
 returns is a shortest path that both globs match.
@@ -282,6 +287,22 @@ class Glob:
     @property
     def has_recursive(self) -> bool:
         return any(segment is None for segment in self.segments)
+
+    @cached_property
+    def covering(self) -> Glob:
+        """The glob `G/**`: what this glob matches, and everything below it.
+
+        parc reads every `reads` and `owns` glob this way, so a glob that
+        matches a directory stands for the files inside it too. `**` matches
+        zero segments, so `G/**` still matches every path that `G` matches.
+        """
+        if self.text == "**" or self.text.endswith("/**"):
+            return self
+        return Glob(self.text + "/**")
+
+    def covers(self, path: str) -> bool:
+        """Tell whether `path` or a directory above it matches the glob."""
+        return self.covering.match(path)
 
     def segment_patterns(self) -> list[re.Pattern[str] | None]:
         """Return one regex per segment (None for `**`), for walking directories."""
@@ -592,6 +613,52 @@ _VALID_MOVES: tuple[tuple[tuple[CharSet, int], ...], ...] = (
     ((NAME_CHARS, _V_NAME),),
     ((NAME_CHARS, _V_NAME), (_SLASH_SET, _V_START)),
 )
+
+
+def overlap_covering(first: Glob, second: Glob) -> str | None:
+    """Return a shortest path that both globs cover, or None if there is none.
+
+    The result equals `overlap(first.covering, second.covering)`. A glob
+    without wildcards, the common case in large specs, takes a shortcut that
+    needs no automaton.
+    """
+    first_path, second_path = first.literal_path, second.literal_path
+    if first_path is not None and second_path is not None:
+        if not first_path or not second_path:
+            return None  # a glob such as `[.]` matches no path
+        shorter, longer = sorted((first_path, second_path), key=len)
+        # `shorter` covers everything that `longer` covers, and `longer` is its shortest.
+        return longer if longer == shorter or longer.startswith(shorter + "/") else None
+
+    for literal, other in ((first, second), (second, first)):
+        path = literal.literal_path
+        if path is None:
+            continue
+        if not path:
+            return None
+        if other.covers(path):
+            return path  # no path that `literal` covers is shorter
+        if not _has_path_below(other.automaton, path):
+            return None
+        break
+    return _intersect(first.covering.automaton, second.covering.automaton)
+
+
+def _has_path_below(automaton: _Automaton, path: str) -> bool:
+    """Tell whether the automaton may accept a path below `path`.
+
+    False is exact: no path that the automaton accepts starts with `path/`.
+    True may still be wrong for the rare glob whose remaining segments match
+    only `.` or `..`, so callers confirm it with `_intersect`.
+    """
+    states = {0}
+    for char in path + "/":
+        states = {
+            target for state in states for chars, target in automaton.moves[state] if char in chars
+        }
+        if not states:
+            return False
+    return True
 
 
 def overlap(first: Glob, second: Glob) -> str | None:

@@ -159,7 +159,80 @@ def test_dry_run_runs_nothing(tmp_path: Path) -> None:
     assert completed.stdout == "# a (in sub)\ntouch a.out\n# b\ntouch b.out\n"
     assert not list(root.glob("*.out"))
     # The compiled plan is cached, but nothing is recorded about steps.
-    assert [path.name for path in (root / ".parc").iterdir()] == ["plan-cache"]
+    assert sorted(path.name for path in (root / ".parc").iterdir()) == [".gitignore", "plan-cache"]
+
+
+INCREMENTAL = """\
+track lib {
+    reads "lib.c"
+    owns "lib.o"
+    run "cp lib.c lib.o"
+}
+
+track app after lib {
+    reads "lib.o", "app.c"
+    owns "app"
+    run "cat lib.o app.c > app"
+}
+
+track docs {
+    reads "docs.md"
+    owns "docs.html"
+    run "cp docs.md docs.html"
+}
+"""
+
+
+def _state_files(root: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in (root / ".parc").iterdir() if path.is_file()}
+
+
+def _built(root: Path) -> Path:
+    """Write INCREMENTAL and its sources under `root`, and build them once."""
+    spec(root, INCREMENTAL)
+    for name in ("lib.c", "app.c", "docs.md"):
+        (root / name).write_text(f"{name}\n")
+    assert build(root).returncode == 0
+    return root
+
+
+def test_dry_run_prints_only_steps_that_would_run(tmp_path: Path) -> None:
+    root = _built(tmp_path)
+    (root / "app.c").write_text("changed\n")
+    before = _state_files(root)
+
+    completed = build(root, "-n")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == (
+        "# app\ncat lib.o app.c > app\n# 2 steps are up to date; -B -n prints every step\n"
+    )
+    # The state is read without a trace: no `-wal` or `-shm` file, no change.
+    assert _state_files(root) == before
+    assert (root / "app").read_text() == "lib.c\napp.c\n"
+
+    forced = build(root, "-B", "-n")
+    assert forced.stdout.splitlines() == [
+        "# lib",
+        "cp lib.c lib.o",
+        "# docs",
+        "cp docs.md docs.html",
+        "# app",
+        "cat lib.o app.c > app",
+    ]
+    assert _state_files(root) == before
+
+
+def test_dry_run_includes_dependents_of_changed_step(tmp_path: Path) -> None:
+    root = _built(tmp_path)
+    (root / "lib.c").write_text("changed\n")
+    completed = build(root, "-n", "--explain")
+    assert [line for line in completed.stdout.splitlines() if line.startswith("#")] == [
+        "# lib",
+        "# app",
+        "# 1 step is up to date; -B -n prints every step",
+    ]
+    assert "`app` would run: dependency `lib` would run in this build" in completed.stderr
+    assert build(root, "-n", "docs").stdout == ("# 1 step is up to date; -B -n prints every step\n")
 
 
 @pytest.mark.parametrize(

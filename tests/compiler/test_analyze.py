@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
-from parc.compiler import Compiled, compile_source
+from parc.compiler import Compiled, compile_file, compile_source
 from parc.diagnostics import Code, Codes, CompileError, Diagnostic
 from parc.plan import PlanStep
 from parc.source import Source
@@ -305,6 +306,37 @@ def test_cwd_outside_root() -> None:
 
 
 # Reporting.
+
+
+@pytest.mark.parametrize("glob", ["**", "*", "*/**", "*.par", "build.par", "[b]uild.*"])
+def test_owns_matching_spec_is_an_error(glob: str) -> None:
+    [error] = errors(f'track gen {{\n    owns "{glob}"\n    run "x"\n}}\n')
+    assert_diagnostic(
+        error,
+        Codes.SPEC_OWNED,
+        f"`gen` owns `{glob}`, which matches the spec file `build.par`",
+        2,
+        10,
+        len(glob) + 2,
+    )
+
+
+def test_owns_beside_spec_is_allowed() -> None:
+    compiled = compile_text(
+        'track gen {\n    owns "docs/*.par", "build.parc", "*/*"\n    run "x"\n}\n'
+    )
+    assert compiled.plan.by_name["gen"].owns == ("docs/*.par", "build.parc", "*/*")
+
+
+def test_spec_name_comes_from_the_resolved_file(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    spec = tmp_path / "real" / "project.par"
+    spec.write_text('track gen {\n    owns "project.par"\n    run "x"\n}\n')
+    (tmp_path / "link.par").symlink_to(spec)
+    with pytest.raises(CompileError) as raised:
+        compile_file(tmp_path / "link.par")
+    [error] = raised.value.diagnostics
+    assert error.code is Codes.SPEC_OWNED
 
 
 def test_every_independent_error_in_one_run() -> None:

@@ -3,7 +3,9 @@
 The oracle shares no code with the compiler's prefix index or its pruned
 search: it computes every step's dependencies transitively by walking all
 `after` lists, and decides overlap by matching every path of a small
-universe against both globs.
+universe against both globs. A glob covers the paths it matches and
+everything below them, so a path counts for a glob when it or one of its
+parent directories matches.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 from parc.compiler import compile_source
 from parc.diagnostics import Codes, CompileError, Diagnostic
-from parc.globs import overlap, parse_glob
+from parc.globs import overlap_covering, parse_glob
 from parc.source import Source
 
 GLOBS = [
@@ -40,7 +42,17 @@ UNIVERSE = [
 """Every path of up to three segments from SEGMENTS: enough to witness each
 overlap among GLOBS, which `test_universe_witnesses_every_overlap` checks."""
 
-MATCHES = {glob: {path for path in UNIVERSE if parse_glob(glob).match(path)} for glob in GLOBS}
+
+def _covered(glob: str, path: str) -> bool:
+    names = path.split("/")
+    parsed = parse_glob(glob)
+    return any(parsed.match("/".join(names[:length])) for length in range(1, len(names) + 1))
+
+
+MATCHES = {glob: {path for path in UNIVERSE if _covered(glob, path)} for glob in GLOBS}
+
+SPEC_OWNERS = {"*"}
+"""The globs of GLOBS that match the spec's name, `build.par`, so owning one is E0406."""
 
 
 def brute_overlap(first: str, second: str) -> bool:
@@ -173,7 +185,12 @@ def compile_findings(spec: Spec) -> tuple[set[tuple[str, int, int, bool]], list[
 def test_conflicts_and_races_agree_with_oracle(spec: Spec) -> None:
     findings, diagnostics = compile_findings(spec)
     assert findings == expected_findings(spec), spec.text
-    other = [d for d in diagnostics if d.code not in (Codes.WRITE_CONFLICT, Codes.RACE)]
+    spec_owned = sorted(
+        d.span.start for d in diagnostics if d.code is Codes.SPEC_OWNED and d.span is not None
+    )
+    assert spec_owned == sorted(use.offset for use in spec.owns if use.glob in SPEC_OWNERS)
+    checked = (Codes.WRITE_CONFLICT, Codes.RACE, Codes.SPEC_OWNED)
+    other = [d for d in diagnostics if d.code not in checked]
     assert all(d.severity.value == "warning" for d in other), spec.text
 
 
@@ -192,8 +209,12 @@ def test_race_help_names_the_missing_after(spec: Spec) -> None:
 
 def test_universe_witnesses_every_overlap() -> None:
     for first, second in itertools.combinations_with_replacement(GLOBS, 2):
-        found = overlap(parse_glob(first), parse_glob(second))
+        found = overlap_covering(parse_glob(first), parse_glob(second))
         assert (found is not None) == brute_overlap(first, second), (first, second)
+
+
+def test_spec_owners_are_the_globs_matching_the_spec() -> None:
+    assert {glob for glob in GLOBS if parse_glob(glob).match("build.par")} == SPEC_OWNERS
 
 
 def _diagnostics(text: str) -> list[Diagnostic]:
@@ -279,3 +300,34 @@ def test_write_conflict_names_both_globs() -> None:
     assert conflict.message == "steps `a` and `b` both own `build/.o`"
     assert conflict.primary_label == "`b` owns `build/*.o`"
     assert conflict.labels[0].message == "`a` owns `build/**`"
+
+
+def test_owned_directory_conflicts_with_file_below() -> None:
+    [conflict] = _diagnostics(
+        'track a {\n    owns "build"\n    run "x"\n}\n'
+        'track b {\n    owns "build/lib/x.o"\n    run "y"\n}\n'
+    )
+    assert conflict.code is Codes.WRITE_CONFLICT
+    assert conflict.message == "steps `a` and `b` both own `build/lib/x.o`"
+
+
+def test_read_directory_races_with_owner_below() -> None:
+    [race] = _diagnostics(
+        'track gen {\n    owns "gen/*.h"\n    run "x"\n}\n'
+        'track use {\n    reads "gen"\n    run "y"\n}\n'
+    )
+    assert race.code is Codes.RACE
+    assert race.message == (
+        "race: `use` reads `gen/.h`, which `gen` writes, but `use` does not run after `gen`"
+    )
+
+
+def test_sibling_directories_do_not_conflict() -> None:
+    compiled = compile_source(
+        Source(
+            "build.par",
+            'track a {\n    owns "build/a"\n    run "x"\n}\n'
+            'track b {\n    owns "build/ab", "build/b/**"\n    run "y"\n}\n',
+        )
+    )
+    assert [step.name for step in compiled.plan.steps] == ["a", "b"]

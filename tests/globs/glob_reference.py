@@ -54,6 +54,18 @@ def reference_match(glob: str, path: str) -> bool:
     return _match(segments, path.split("/"))
 
 
+def reference_covers(glob: str, path: str) -> bool:
+    """Tell whether `path` or a directory above it matches `glob`.
+
+    This is how parc reads `reads` and `owns` globs: a matched directory
+    stands for everything below it.
+    """
+    names = path.split("/")
+    return any(
+        reference_match(glob, "/".join(names[:length])) for length in range(1, len(names) + 1)
+    )
+
+
 def _match(segments: list[str], names: list[str]) -> bool:
     if not segments:
         return not names
@@ -86,6 +98,11 @@ segment_lists = st.lists(st.one_of(piece_lists, st.just(["**"])), min_size=1, ma
 
 globs = segment_lists.map(lambda segments: "/".join("".join(pieces) for pieces in segments))
 """A glob with one to three segments and no `.`, `..` or empty segment."""
+
+literal_globs = st.lists(
+    st.sampled_from(["a", "é", "a.", ".é", "[.]"]), min_size=1, max_size=3
+).map("/".join)
+"""A glob without wildcards: one path, or none for a `[.]` segment."""
 
 segments = piece_lists.map("".join) | st.just("**")
 

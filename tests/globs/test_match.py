@@ -11,6 +11,7 @@ from glob_reference import (
     messy_globs,
     normalise,
     paths,
+    reference_covers,
     reference_match,
     segment_lists,
 )
@@ -29,6 +30,13 @@ def test_match_agrees_with_reference(glob: str, path_list: list[str]) -> None:
     parsed = parse_glob(glob)
     for path in path_list:
         assert parsed.match(path) == reference_match(glob, path), (glob, path)
+
+
+@given(glob=globs, path_list=st.lists(paths, min_size=1, max_size=20))
+def test_covers_agrees_with_reference(glob: str, path_list: list[str]) -> None:
+    parsed = parse_glob(glob)
+    for path in path_list:
+        assert parsed.covers(path) == reference_covers(glob, path), (glob, path)
 
 
 @given(segments=segment_lists, data=st.data())

@@ -17,11 +17,19 @@ import itertools
 
 import interegular
 import pytest
-from glob_reference import PATH_CHARS, globs, is_valid_path, reference_match, valid_paths
+from glob_reference import (
+    PATH_CHARS,
+    globs,
+    is_valid_path,
+    literal_globs,
+    reference_covers,
+    reference_match,
+    valid_paths,
+)
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from parc.globs import Glob, overlap, parse_glob
+from parc.globs import Glob, overlap, overlap_covering, parse_glob
 
 BOUND = 7
 PATHS = list(valid_paths(BOUND))
@@ -150,6 +158,82 @@ def test_overlap_examples(first: str, second: str, example: str | None) -> None:
         assert len(found) == len(example)
         assert parse_glob(first).match(found)
         assert parse_glob(second).match(found)
+
+
+@functools.cache
+def _covered(glob: str) -> frozenset[int]:
+    """Return the indexes into PATHS of the paths that the glob covers."""
+    parsed = parse_glob(glob)
+    return frozenset(index for index, path in enumerate(PATHS) if parsed.covers(path))
+
+
+def _check_covering_pair(first: str, second: str) -> None:
+    example = overlap_covering(parse_glob(first), parse_glob(second))
+    common = _covered(first) & _covered(second)
+
+    if example is not None:
+        assert is_valid_path(example), (first, second, example)
+        for glob in (first, second):
+            assert reference_covers(glob, example), (first, second, example)
+
+    if common:
+        shortest = PATHS[min(common)]
+        assert example is not None, f"{first!r} and {second!r} both cover {shortest!r}"
+        assert len(example) == len(shortest), (first, second, example, shortest)
+    elif example is not None:
+        assert len(example) > BOUND, (first, second, example)
+
+
+# Globs without wildcards take shortcuts in `overlap_covering`, so they are
+# mixed in often.
+covering_globs = st.one_of(globs, literal_globs)
+
+
+@given(st.lists(covering_globs, min_size=5, max_size=10, unique=True))
+def test_overlap_covering_agrees_with_brute_force(glob_list: list[str]) -> None:
+    for first, second in itertools.combinations(glob_list, 2):
+        _check_covering_pair(first, second)
+        _check_covering_pair(second, first)
+
+
+@given(covering_globs, covering_globs)
+def test_overlap_covering_equals_overlap_of_coverings(first: str, second: str) -> None:
+    shortcut = overlap_covering(parse_glob(first), parse_glob(second))
+    full = overlap(parse_glob(first).covering, parse_glob(second).covering)
+    assert (shortcut is None) == (full is None), (first, second, shortcut, full)
+    if shortcut is not None and full is not None:
+        assert len(shortcut) == len(full), (first, second, shortcut, full)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "example"),
+    [
+        ("build", "build/x.o", "build/x.o"),
+        ("build", "build", "build"),
+        ("build", "buildx", None),
+        ("build", "build/*.o", "build/.o"),
+        ("build/*.o", "build/x.c", None),
+        ("build/x.o", "build/**/*.o", "build/x.o"),
+        ("build/x", "build/**/*.o", "build/x/.o"),
+        ("build/x", "*/[.]", None),
+        ("src/*", "src/lib/core.c", "src/lib/core.c"),
+        ("*.c", "src/x.c", None),
+        ("*.c", "*/x.c", ".c/x.c"),  # a directory named `.c` holds `x.c`
+        ("out", "[.]", None),
+    ],
+)
+def test_overlap_covering_examples(first: str, second: str, example: str | None) -> None:
+    found = overlap_covering(parse_glob(first), parse_glob(second))
+    if example is None:
+        assert found is None
+    else:
+        assert found == example
+
+
+def test_covering_of_recursive_glob_is_itself() -> None:
+    glob = parse_glob("build/**")
+    assert glob.covering is glob
+    assert parse_glob("build").covering.text == "build/**"
 
 
 def test_brute_force_paths_are_valid_and_sorted() -> None:

@@ -1,12 +1,15 @@
-"""`parc clean`: removes owned files only, never outside the root, and forgets state."""
+"""`parc clean`: removes build outputs only, never outside the root, and forgets state."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from parc.plan import PlanStep
 from parc.runtime.state import StateStore
+from parc.runtime.state.clean import find_owned
 
 from .conftest import Project
 
@@ -69,21 +72,22 @@ def test_clean_removes_owned_files_only(built: Project) -> None:
     assert sorted(built.build().ran) == ["docs", "lib"]
 
 
-def test_clean_keeps_owned_directory_with_foreign_files(project: Project) -> None:
+def test_clean_removes_everything_below_owned_directory(project: Project) -> None:
     project.spec(
         """\
         track gen {
             owns "out/*"
-            run "mkdir -p out/sub && touch out/a out/sub/b"
+            run "mkdir -p out/sub && touch out/a out/sub/b out/sub/c"
         }
         """
     )
     assert project.build().code == 0
     outcome = project.run("clean")
-    assert outcome.code == 0
-    # `out/*` matches `out/sub` but not `out/sub/b`, which may belong to another step.
-    assert (project.root / "out/sub/b").is_file()
+    assert outcome.code == 0, outcome.stderr
+    # `out/*` matches the directory `out/sub`, so it covers `out/sub/b` too.
+    assert not (project.root / "out/sub").exists()
     assert not (project.root / "out/a").exists()
+    assert (project.root / "out").is_dir()  # `out/*` does not match `out` itself
 
 
 def test_clean_named_step_only(built: Project) -> None:
@@ -161,3 +165,125 @@ def test_clean_state_recovers_damaged_database(built: Project) -> None:
     assert sorted(built.build().ran) == ["docs", "lib"]
     with StateStore.open(database) as store:
         assert sorted(store.steps) == ["docs", "lib"]
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_clean_keeps_files_edited_in_place(project: Project) -> None:
+    project.spec(
+        """\
+        track fmt {
+            reads "src/*.py"
+            owns "src/*.py", "report.txt"
+            run "sed -i 's/  *$//' src/*.py && ls src > report.txt"
+        }
+        """
+    )
+    project.write("src/a.py", "x = 1   \n")
+    assert project.build().code == 0
+    dry = project.run("clean", "-n")
+    assert dry.stdout.splitlines() == [
+        "would remove report.txt",
+        "would keep src/a.py: `fmt` also reads it (an in-place edit)",
+        "parc: would remove 1 file and 0 directories; would keep 1 path that is not a build output",
+    ]
+    outcome = project.run("clean")
+    assert outcome.code == 0, outcome.stderr
+    assert "kept src/a.py: `fmt` also reads it (an in-place edit)" in outcome.stdout
+    assert project.read("src/a.py") == "x = 1\n"
+    assert not (project.root / "report.txt").exists()
+
+
+def test_clean_keeps_files_git_tracks(project: Project) -> None:
+    project.spec('track gen {\n    reads "grammar.y"\n    owns "gen"\n    run "true"\n}\n')
+    project.write("grammar.y", "%%\n")
+    project.write("gen/parser.c", "/* committed by the project */\n")
+    project.write("gen/parser.o", "object\n")
+    _git(project.root, "init", "-q")
+    _git(project.root, "add", "gen/parser.c")
+    dry = project.run("clean", "-n")
+    assert dry.stdout.splitlines() == [
+        "would remove gen/parser.o",
+        "would keep gen/parser.c: git tracks it",
+        "parc: would remove 1 file and 0 directories; would keep 1 path that is not a build output",
+    ]
+    outcome = project.run("clean")
+    assert outcome.code == 0, outcome.stderr
+    assert "kept gen/parser.c: git tracks it" in outcome.stdout
+    assert (project.root / "gen/parser.c").is_file()
+    assert not (project.root / "gen/parser.o").exists()
+
+
+def test_clean_in_subdirectory_of_git_work_tree(project: Project) -> None:
+    _git(project.root, "init", "-q")
+    sub = project.root / "sub"
+    sub.mkdir()
+    (sub / "build.par").write_text('track gen {\n    owns "out"\n    run "true"\n}\n')
+    project.write("sub/out/tracked.txt", "kept\n")
+    project.write("sub/out/made.txt", "removed\n")
+    _git(project.root, "add", "sub/out/tracked.txt")
+    outcome = project.run("clean", "-f", str(sub / "build.par"))
+    assert outcome.code == 0, outcome.stderr
+    assert (sub / "out/tracked.txt").is_file()
+    assert not (sub / "out/made.txt").exists()
+
+
+def test_clean_stops_when_git_fails(project: Project) -> None:
+    project.spec('track gen {\n    owns "out"\n    run "true"\n}\n')
+    project.write("out/a.txt", "x\n")
+    project.write(".git", "not a gitdir line\n")
+    outcome = project.run("clean")
+    assert outcome.code == 2
+    assert "cannot tell which files git tracks" in outcome.stderr
+    assert (project.root / "out/a.txt").is_file()
+
+
+def test_clean_without_git_command_warns(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.spec('track gen {\n    owns "out"\n    run "true"\n}\n')
+    project.write("out/a.txt", "x\n")
+    _git(project.root, "init", "-q")
+    _git(project.root, "add", "out/a.txt")
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    outcome = project.run("clean")
+    assert outcome.code == 0, outcome.stderr
+    assert "the `git` command is not installed" in outcome.stderr
+    assert not (project.root / "out/a.txt").exists()
+
+
+def test_clean_keeps_version_control_data(project: Project) -> None:
+    project.spec('track gen {\n    owns ".*"\n    run "true"\n}\n')
+    _git(project.root, "init", "-q")
+    project.write(".cache/x", "removed\n")
+    outcome = project.run("clean")
+    assert outcome.code == 0, outcome.stderr
+    assert "kept .git/HEAD: it is version control data (in `.git`)" in outcome.stdout
+    assert (project.root / ".git" / "HEAD").is_file()
+    assert (project.root / ".parc" / "lock").is_file()
+    assert not (project.root / ".cache").exists()
+
+
+def test_clean_rejects_spec_owning_everything(project: Project) -> None:
+    project.spec('track everything {\n    owns "**"\n    run "true"\n}\n')
+    project.write("src/main.c", "int main;\n")
+    outcome = project.run("clean")
+    assert outcome.code == 2
+    assert "error[E0406]" in outcome.stderr
+    assert (project.root / "build.par").is_file()
+    assert (project.root / "src/main.c").is_file()
+
+
+def test_find_owned_keeps_spec_and_state(tmp_path: Path) -> None:
+    for path in ("build.par", "out/a.o", ".parc/state.db"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(path)
+    everything = PlanStep(name="all", kind="track", index=0, commands=(), owns=("**",))
+    owned = find_owned(tmp_path, [everything], spec="build.par")
+    assert owned.files == ("out/a.o",)
+    assert owned.directories == ("out",)
+    assert owned.kept == (("build.par", "it is the spec file"),)

@@ -9,7 +9,7 @@ from pathlib import Path
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
-from parc.globs import parse_glob
+from parc.globs import Glob, parse_glob
 from parc.runtime.state.files import (
     DIRECTORY,
     RACY_WINDOW_NS,
@@ -34,6 +34,12 @@ def _all_paths(root: Path) -> set[str]:
             path = name if relative == "." else f"{relative}/{name}"
             paths.add(path)
     return {path for path in paths if path != ".parc" and not path.startswith(".parc/")}
+
+
+def _covered(glob: Glob, path: str) -> bool:
+    """Tell whether the glob matches `path` or one of its parent directories."""
+    names = path.split("/")
+    return any(glob.match("/".join(names[:length])) for length in range(1, len(names) + 1))
 
 
 paths_strategy = st.lists(
@@ -69,7 +75,8 @@ def test_scan_matches_brute_force(
         (root / ".parc").mkdir()
         (root / ".parc" / "a").write_text("state")
         glob = parse_glob(glob_text)
-        expected = {path for path in _all_paths(root) if glob.match(path)}
+        # A glob covers the paths it matches and everything below them.
+        expected = {path for path in _all_paths(root) if _covered(glob, path)}
         assert set(Scanner(root).scan([glob.text])) == expected
 
 
@@ -105,6 +112,35 @@ def test_scan_skips_excluded_and_state_directory(tmp_path: Path) -> None:
         (tmp_path / path).write_text(path)
     found = Scanner(tmp_path).scan(["**"], ["gen/b.txt"])
     assert sorted(found) == ["gen", "gen/a.txt"]
+
+
+def test_scan_covers_below_matched_directories(tmp_path: Path) -> None:
+    for path in ("gen/a.txt", "gen/deep/b.txt", "gen.txt", "src/x.c/inner.h", "src/y.c"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(path)
+    scanner = Scanner(tmp_path)
+    assert sorted(scanner.scan(["gen"])) == ["gen", "gen/a.txt", "gen/deep", "gen/deep/b.txt"]
+    assert sorted(scanner.scan(["src/*.c"])) == ["src/x.c", "src/x.c/inner.h", "src/y.c"]
+    assert sorted(scanner.scan(["gen.txt"])) == ["gen.txt"]
+
+
+def test_excluded_directory_excludes_its_files(tmp_path: Path) -> None:
+    for path in ("gen/a.txt", "gen/deep/b.txt", "keep/c.txt"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(path)
+    scanner = Scanner(tmp_path)
+    assert sorted(scanner.scan(["**"], ["gen"])) == ["keep", "keep/c.txt"]
+    assert sorted(scanner.scan(["**"], ["g*"])) == ["keep", "keep/c.txt"]
+    assert sorted(scanner.scan(["gen/**"], ["gen/deep"])) == ["gen", "gen/a.txt"]
+
+
+def test_needs_walk_only_for_directories_and_wildcards(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file.txt").write_text("x")
+    scanner = Scanner(tmp_path)
+    assert not scanner.needs_walk(["file.txt", "missing.txt", "dir/missing"])
+    assert scanner.needs_walk(["file.txt", "dir"])
+    assert scanner.needs_walk(["*.txt"])
 
 
 def test_hash_depends_on_content_only(tmp_path: Path) -> None:

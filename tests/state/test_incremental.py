@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -279,6 +280,86 @@ def test_step_reading_its_own_output_settles(project: Project) -> None:
     assert project.build().ran == []
 
 
+def test_reads_of_directory_covers_its_files(project: Project) -> None:
+    project.spec(
+        """\
+        track sum {
+            reads "data"
+            owns "total.txt"
+            run "cat data/*.txt > total.txt && echo {{step}} >> ran.log"
+        }
+        """
+    )
+    project.write("data/one.txt", "1\n")
+    assert project.build().ran == ["sum"]
+    assert project.build().ran == []
+    project.write("data/one.txt", "2\n")
+    changed = project.build("--explain")
+    assert changed.ran == ["sum"]
+    assert "input `data/one.txt` changed" in changed.stderr
+    project.write("data/two.txt", "3\n")
+    assert project.build().ran == ["sum"]
+
+
+def test_owns_of_directory_covers_its_files(project: Project) -> None:
+    project.spec(
+        """\
+        track gen {
+            reads "src.txt"
+            owns "out"
+            run "mkdir -p out/sub && cp src.txt out/sub/copy.txt && echo {{step}} >> ran.log"
+        }
+        """
+    )
+    project.write("src.txt", "x\n")
+    assert project.build().ran == ["gen"]
+    assert project.build().ran == []
+    (project.root / "out/sub/copy.txt").unlink()
+    again = project.build("--explain")
+    assert again.ran == ["gen"]
+    assert "output `out/sub/copy.txt` is missing" in again.stderr
+
+
+def test_reads_matching_no_file_always_runs(project: Project) -> None:
+    # With `cwd "lib"`, `*.c` still means `*.c` in the spec's directory.
+    project.spec(
+        """\
+        track lib {
+            cwd "lib"
+            reads "*.c"
+            owns "lib/lib.o"
+            run "cat *.c > lib.o && echo {{step}} >> ../ran.log"
+        }
+        """
+    )
+    project.write("lib/a.c", "int a;\n")
+    assert project.build().ran == ["lib"]
+    again = project.build("--explain")
+    assert again.ran == ["lib"]
+    assert (
+        "`lib` runs: its `reads` match no file, so it always runs (globs are relative to "
+        "the spec's directory, not to its cwd `lib`, so `*.c` may need to be `lib/*.c`)"
+    ) in again.stderr
+
+
+def test_reads_matching_only_directories_always_runs(project: Project) -> None:
+    project.spec(
+        """\
+        track pack {
+            reads "assets"
+            owns "pack.txt"
+            run "ls assets > pack.txt && echo {{step}} >> ran.log"
+        }
+        """
+    )
+    (project.root / "assets" / "empty").mkdir(parents=True)
+    assert project.build().ran == ["pack"]
+    assert project.build().ran == ["pack"]
+    project.write("assets/logo.svg", "<svg/>\n")
+    assert project.build().ran == ["pack"]
+    assert project.build().ran == []
+
+
 def test_steps_without_reads_or_owns_always_run(project: Project) -> None:
     project.spec(
         """\
@@ -361,8 +442,24 @@ def test_dry_run_explain_predicts_without_writing(built: Project) -> None:
 
 def test_dry_run_explain_without_state_creates_nothing(project: Project) -> None:
     project.spec(SPEC)
+    project.write("src/a.txt", "alpha\n")
     predicted = project.build("-n", "--explain")
     assert predicted.code == 0
     assert "`a` would run: no earlier success is recorded" in predicted.stderr
     # Only the compiled plan is cached: no state, lock or log.
-    assert [path.name for path in (project.root / ".parc").iterdir()] == ["plan-cache"]
+    names = sorted(path.name for path in (project.root / ".parc").iterdir())
+    assert names == [".gitignore", "plan-cache"]
+
+
+def test_state_stays_out_of_git(built: Project) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=built.root, check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=built.root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    untracked = [line.split(" ", 1)[1] for line in status.stdout.splitlines()]
+    assert "build.par" in untracked
+    assert not [path for path in untracked if path.startswith(".parc")]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+from parc.runtime.state.last_build import json_schema
+
 from .conftest import Project
 
-SCHEMA = json.loads((Path(__file__).parent / "last_build.schema.json").read_text())
+SCHEMA = json_schema()
 
 SPEC = """\
 track ok {

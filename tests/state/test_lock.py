@@ -40,3 +40,22 @@ def test_state_error_is_found_inside_groups() -> None:
     assert find_state_error(nested) is error
     assert find_state_error(error) is error
     assert find_state_error(ValueError("unrelated")) is None
+
+
+def test_state_directory_gets_gitignore(tmp_path: Path) -> None:
+    directory = tmp_path / ".parc"
+    lock = ProjectLock(directory)
+    lock.acquire(wait=False)
+    lock.release()
+    assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert sorted(path.name for path in directory.iterdir()) == [".gitignore", "lock"]
+
+
+def test_edited_gitignore_is_kept(tmp_path: Path) -> None:
+    directory = tmp_path / ".parc"
+    directory.mkdir()
+    (directory / ".gitignore").write_text("*\n!last-build.json\n")
+    lock = ProjectLock(directory)
+    lock.acquire(wait=False)
+    lock.release()
+    assert (directory / ".gitignore").read_text() == "*\n!last-build.json\n"

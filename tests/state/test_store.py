@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -166,3 +167,38 @@ def test_database_passes_integrity_check(database: Path) -> None:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         connection.close()
+
+
+def test_snapshot_leaves_no_wal_files(database: Path) -> None:
+    with StateStore.open(database) as store:
+        store.mark_started("lib")
+        store.record_end("lib", "succeeded", 1.5, '{"x": 1}')
+    before = sorted(path.name for path in database.parent.iterdir())
+    assert "state.db-wal" not in before
+    with StateStore.open_snapshot(database) as snapshot:
+        assert snapshot.steps["lib"].fingerprint == '{"x": 1}'
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            snapshot.connection.execute("DELETE FROM steps")
+    assert sorted(path.name for path in database.parent.iterdir()) == before
+
+
+def test_snapshot_sees_a_running_build(database: Path) -> None:
+    with StateStore.open(database) as writer:
+        writer.mark_started("lib")
+        with StateStore.open_snapshot(database) as snapshot:
+            assert snapshot.steps["lib"].status == RUNNING
+        writer.record_end("lib", "succeeded", 1.0, "{}")
+        assert (database.parent / "state.db-wal").exists()  # the writer still has it open
+    assert not (database.parent / "state.db-wal").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory")
+def test_snapshot_in_read_only_directory(database: Path) -> None:
+    with StateStore.open(database) as store:
+        store.mark_started("lib")
+    database.parent.chmod(0o555)
+    try:
+        with StateStore.open_snapshot(database) as snapshot:
+            assert snapshot.steps["lib"].status == RUNNING
+    finally:
+        database.parent.chmod(0o755)

@@ -95,7 +95,11 @@ def _jobs_default() -> int:
     help="After a failure, still run every step whose dependencies succeeded.",
 )
 @click.option(
-    "-n", "--dry-run", is_flag=True, help="Print the commands that would run, and run nothing."
+    "-n",
+    "--dry-run",
+    is_flag=True,
+    help="Print the commands of the steps that would run (with -B: of every step), "
+    "and run nothing.",
 )
 @click.option(
     "--no-wait",
@@ -156,11 +160,9 @@ def build(
     plan = select(compiled.plan, targets)
 
     if dry_run:
-        click.echo(_dry_run_text(plan), nl=False)
-        if explain:
-            from parc.cli.incremental import explain_prediction
+        from parc.cli.incremental import predict_runs
 
-            explain_prediction(plan)
+        click.echo(_dry_run_text(plan, predict_runs(plan, force, explain)), nl=False)
         return EXIT_OK
 
     from parc.cli.incremental import run_incremental
@@ -245,10 +247,17 @@ def _write_trace(path: Path, plan: Plan, result: BuildResult, started: float) ->
         click.echo(f"parc: cannot write the trace `{path}`: {error.strerror}", err=True)
 
 
-def _dry_run_text(plan: Plan) -> str:
+def _dry_run_text(plan: Plan, runs: set[str]) -> str:
+    """Return the commands of the steps in `runs`, and a count of the other steps."""
     lines = []
     for step in plan.topological_order():
+        if step.name not in runs:
+            continue
         where = f" (in {step.cwd})" if step.cwd != "." else ""
         lines.append(f"# {step.name}{where}")
         lines.extend(step.commands)
+    skipped = len(plan.steps) - len(runs)
+    if skipped:
+        noun = "step is" if skipped == 1 else "steps are"
+        lines.append(f"# {skipped} {noun} up to date; -B -n prints every step")
     return "\n".join(lines) + ("\n" if lines else "")

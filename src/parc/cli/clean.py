@@ -12,9 +12,9 @@ from parc.plan import PlanStep
 
 _EPILOG = """\b
 Examples:
-  parc clean -n               list the files `parc clean` would remove
-  parc clean                  remove every file that a step owns
-  parc clean docs             remove only the files that `docs` owns
+  parc clean -n               list what `parc clean` would remove and keep
+  parc clean                  remove the build outputs of every step
+  parc clean docs             remove only the outputs that `docs` owns
   parc clean --state          forget the recorded state; the next build runs every step
 """
 
@@ -29,7 +29,10 @@ Examples:
     help="The spec to clean [default: build.par, searched upward].",
 )
 @click.option(
-    "-n", "--dry-run", is_flag=True, help="List what would be removed, and remove nothing."
+    "-n",
+    "--dry-run",
+    is_flag=True,
+    help="List what would be removed and what would be kept, and remove nothing.",
 )
 @click.option(
     "--no-wait",
@@ -49,13 +52,15 @@ def clean(
     no_wait: bool,
     forget_state: bool,
 ) -> int:
-    """Remove the files that the named steps own (all steps without targets).
+    """Remove the build outputs that the named steps own (all steps without targets).
 
-    Only paths that an `owns` glob matches are removed, and only inside the
+    Only paths that an `owns` glob covers are removed, and only inside the
     project root: parc follows no symlink on the way, and removes a matched
     symlink itself, never its target. A matched directory is removed once it
-    is empty. With `--state`, parc forgets what earlier builds recorded and
-    removes no file.
+    is empty. parc keeps, and lists, what is not a build output: the spec,
+    `.parc/`, version control data, a file that its owning step also reads,
+    and a file that git tracks. With `--state`, parc forgets what earlier
+    builds recorded and removes no file.
     """
     from parc.cli.incremental import locked_project
 
@@ -73,7 +78,8 @@ def clean(
     with locked_project(root, wait=not no_wait):
         if forget_state:
             return _forget_steps(root, [step.name for step in steps], dry_run)
-        return _remove_owned(root, steps, dry_run)
+        spec = find_spec(file).resolve()
+        return _remove_owned(root, steps, spec.name, dry_run)
 
 
 def _forget_everything(root: Path, dry_run: bool) -> int:
@@ -119,17 +125,21 @@ def _forget_steps(root: Path, names: list[str], dry_run: bool) -> int:
     return EXIT_OK
 
 
-def _remove_owned(root: Path, steps: list[PlanStep], dry_run: bool) -> int:
+def _remove_owned(root: Path, steps: list[PlanStep], spec: str, dry_run: bool) -> int:
     from parc.runtime.state.clean import empty_after_removal, find_owned, remove
 
-    owned = find_owned(root, steps)
+    owned = find_owned(root, steps, spec, _tracked_by_git(root))
+    kept = _kept(len(owned.kept))
     if dry_run:
         directories = empty_after_removal(root, owned)
         for path in owned.files:
             click.echo(f"would remove {path}")
         for path in directories:
             click.echo(f"would remove {path}/")
-        click.echo(f"parc: would remove {_counts(len(owned.files), len(directories))}")
+        for path, reason in owned.kept:
+            click.echo(f"would keep {path}: {reason}")
+        counts = _counts(len(owned.files), len(directories))
+        click.echo(f"parc: would remove {counts}" + (f"; would keep {kept}" if kept else ""))
         return EXIT_OK
 
     removal = remove(root, owned)
@@ -137,17 +147,47 @@ def _remove_owned(root: Path, steps: list[PlanStep], dry_run: bool) -> int:
         click.echo(f"removed {path}")
     for path in removal.removed_directories:
         click.echo(f"removed {path}/")
+    for path, reason in owned.kept:
+        click.echo(f"kept {path}: {reason}")
     for path, reason in removal.kept:
-        click.echo(f"parc: kept {path}: {reason}", err=True)
+        click.echo(f"parc: cannot remove {path}: {reason}", err=True)
     counts = _counts(len(removal.removed_files), len(removal.removed_directories))
-    click.echo(f"parc: removed {counts}")
+    click.echo(f"parc: removed {counts}" + (f"; kept {kept}" if kept else ""))
     return EXIT_FAILED if removal.kept else EXIT_OK
+
+
+def _tracked_by_git(root: Path) -> frozenset[str]:
+    """Return the paths git tracks, so that `parc clean` keeps them.
+
+    Raises:
+        UserError: the project is in a git work tree, but git failed.
+    """
+    from parc.cli.incremental import say
+    from parc.runtime.state.clean import GitError, GitNotFound, tracked_by_git
+
+    try:
+        return tracked_by_git(root)
+    except GitNotFound as error:
+        say(f"{error}, so parc cannot tell which owned files git tracks, and removes them too")
+        return frozenset()
+    except GitError as error:
+        raise UserError(
+            f"cannot tell which files git tracks, which `parc clean` keeps: {error}"
+        ) from None
 
 
 def _counts(files: int, directories: int) -> str:
     file_word = "file" if files == 1 else "files"
     directory_word = "directory" if directories == 1 else "directories"
     return f"{files} {file_word} and {directories} {directory_word}"
+
+
+def _kept(count: int) -> str:
+    if not count:
+        return ""
+    if count == 1:
+        return "1 path that is not a build output"
+    return f"{count} paths that are not build outputs"
 
 
 def _steps(count: int) -> str:

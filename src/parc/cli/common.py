@@ -11,8 +11,9 @@ from pathlib import Path
 import attrs
 import click
 
+from parc.cli import plan_cache as cache
 from parc.cli.errors import EXIT_USAGE, UserError
-from parc.compiler import Compiled, cache, collector_paused, compile_source
+from parc.compiler import Compiled, collector_paused, compile_source
 from parc.compiler.names import did_you_mean
 from parc.diagnostics import Codes, CompileError, Diagnostic
 from parc.globs import first_match
@@ -96,7 +97,7 @@ def load(file: str | None, overrides: dict[str, str] | None = None) -> Compiled:
     """Find, read and compile the spec, printing warnings.
 
     An unchanged spec is not compiled again: its plan and warnings come from
-    `.parc/plan-cache` (see `parc.compiler.cache`).
+    `.parc/plan-cache` (see `parc.cli.plan_cache`).
 
     Raises:
         click.exceptions.Exit: with code 2 after printing the errors.
@@ -174,11 +175,23 @@ def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
     because it reads nothing but the spec.
     """
     root = Path(compiled.plan.root)
+    steps = compiled.plan.by_name if compiled.unowned_reads else {}
     warnings = []
     for site in compiled.unowned_reads:
         # Steps never see parc's own files, whichever commands ran before.
         if first_match(root, site.glob, skip=cache.STATE_DIR) is not None:
             continue
+        help = (
+            "fix the glob, create the file, or add the glob to the `owns` "
+            "of the step that writes it"
+        )
+        cwd = steps[site.step].cwd
+        if cwd != ".":
+            # A glob written relative to the step's `cwd` is the usual cause.
+            help = (
+                f"globs are relative to the spec's directory, not to `cwd`: "
+                f"write `{cwd}/{site.glob}`"
+            )
         warnings.append(
             Diagnostic(
                 Codes.UNMATCHED_READS,
@@ -186,8 +199,7 @@ def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
                 compiled.source,
                 site.span,
                 primary_label="matches nothing",
-                help="fix the glob, create the file, or add the glob to the `owns` "
-                "of the step that writes it",
+                help=help,
             )
         )
     return warnings

@@ -152,12 +152,19 @@ def find_state_error(error: BaseException) -> StateError | None:
     return None
 
 
-def explain_prediction(plan: Plan) -> None:
-    """Print why each step would run or be skipped, without running or writing anything.
+def predict_runs(plan: Plan, force: bool = False, explain: bool = False) -> set[str]:
+    """Return the steps that `parc build` would run now, without running or writing anything.
+
+    The prediction reads the recorded state as a build would, without the
+    lock, and assumes that every step that runs succeeds. With `explain`,
+    it prints why each step would run or is up to date.
 
     Raises:
         UserError: the state cannot be read.
     """
+    if force and not explain:
+        return {step.name for step in plan.steps}
+
     import trio
 
     from parc.runtime.state.gate import predict_decisions
@@ -168,10 +175,13 @@ def explain_prediction(plan: Plan) -> None:
     except StateError as error:
         raise UserError(str(error)) from None
     try:
-        gate = IncrementalGate(store, root, explain=_explain_predicted, predict=True)
+        gate = IncrementalGate(
+            store, root, force, _explain_predicted if explain else None, predict=True
+        )
         trio.run(predict_decisions, plan.topological_order(), gate)
     finally:
         store.close()
+    return {name for name, decision in gate.decisions.items() if decision.runs}
 
 
 def _explain(step: PlanStep, decision: Decision) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from parc.compiler.conflicts import GlobSite, check_files
+from parc.compiler.conflicts import GlobSite, check_files, check_spec_owned
 from parc.compiler.cycles import find_cycles
 from parc.compiler.names import Variables, did_you_mean, expand, suggest
 from parc.diagnostics import Codes, CompileError, Diagnostic, Label, Severity
@@ -136,6 +136,7 @@ class _Analyzer:
             files = check_files(self.source, plan_steps, self.read_sites, self.own_sites)
             self.diagnostics.extend(files.diagnostics)
             unowned_reads = files.unowned_reads
+        self.diagnostics.extend(check_spec_owned(self.source, self.own_sites, self._spec_name()))
 
         if self.has_errors:
             raise CompileError(self.diagnostics)
@@ -149,6 +150,12 @@ class _Analyzer:
         )
         warnings = tuple(sorted(self.diagnostics, key=Diagnostic.sort_key))
         return Compiled(plan, warnings, self.source, unowned_reads)
+
+    def _spec_name(self) -> str:
+        """Return the spec file's path relative to the root, its directory: the file's name."""
+        spec = Path(self.source.name)
+        resolved = spec.resolve()
+        return resolved.name if resolved.parent == self.root else spec.name
 
     # Definitions.
 

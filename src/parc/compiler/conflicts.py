@@ -1,9 +1,11 @@
-"""Write-write conflicts and read-write races between steps.
+"""Write-write conflicts and read-write races between steps, and owning the spec.
 
-Two globs can only match a common path if their literal prefixes (the leading
-segments without wildcards) agree as far as both go, so the globs are indexed
-in a trie of those prefixes and each glob is compared only with the globs on
-its own branch. For specs where each step works in its own directory, this
+A glob covers the paths it matches and everything below them, as the runtime
+reads it, so globs are compared with `overlap_covering`. Two globs can only
+cover a common path if their literal prefixes (the leading segments without
+wildcards) agree as far as both go, so the globs are indexed in a trie of
+those prefixes and each glob is compared only with the globs on its own
+branch. For specs where each step works in its own directory, this
 keeps the check near-linear in the number of globs.
 """
 
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 import attrs
 
 from parc.diagnostics import Codes, Diagnostic, Label
-from parc.globs import Glob, overlap
+from parc.globs import Glob, overlap_covering
 from parc.plan import PlanStep
 from parc.source import Source, Span
 
@@ -95,7 +97,7 @@ def check_files(
         for other in sorted(index.candidates(site.glob), key=_site_key):
             if other.step == site.step:
                 continue
-            example = overlap(other.glob, site.glob)
+            example = overlap_covering(other.glob, site.glob)
             if example is not None:
                 diagnostics.append(_conflict(source, other, site, example))
         index.add(site)
@@ -107,7 +109,7 @@ def check_files(
             ordered = owner.step == read.step or order.runs_after(read.step, owner.step)
             if ordered and owned:
                 continue  # no race, and the read is known to be owned
-            example = overlap(owner.glob, read.glob)
+            example = overlap_covering(owner.glob, read.glob)
             if example is None:
                 continue
             owned = True
@@ -227,3 +229,33 @@ def _race(
         labels=(Label(source, owner.span, f"`{owner.step}` owns `{owner.glob}`"),),
         help=help,
     )
+
+
+def check_spec_owned(source: Source, owns: list[GlobSite], spec: str) -> list[Diagnostic]:
+    """Reject every `owns` glob that covers the spec file, whose path from the root is `spec`.
+
+    `parc clean` removes what steps own, so such a glob would make it delete the spec.
+    """
+    return [
+        Diagnostic(
+            Codes.SPEC_OWNED,
+            f"`{site.step}` owns `{site.glob}`, which matches the spec file `{spec}`",
+            source,
+            site.span,
+            primary_label=f"matches `{spec}`",
+            help="`owns` names the files a step writes, and `parc clean` removes them: "
+            "narrow the glob to the step's outputs, such as `build/**`",
+        )
+        for site in owns
+        if _may_match_name(site.glob, spec) and site.glob.covers(spec)
+    ]
+
+
+def _may_match_name(glob: Glob, name: str) -> bool:
+    """Tell cheaply whether the glob may cover the one-segment path `name`.
+
+    A glob whose first segment is another plain name cannot, so most globs
+    need no regex.
+    """
+    prefix = glob.literal_prefix
+    return not prefix or prefix[0] == name

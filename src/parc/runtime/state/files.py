@@ -1,5 +1,7 @@
 """The files that globs match on disk, and their content digests.
 
+A glob stands for the paths it matches and everything below them
+(`Glob.covering`), so `reads "build"` covers the files inside `build`.
 A walk starts at a glob's literal prefix and descends only into directories
 that the glob's segment patterns can still match. `Glob.match` decides every
 path, so the walk and the compiler's overlap check share one glob definition.
@@ -22,6 +24,7 @@ import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 import xxhash
@@ -44,6 +47,8 @@ next time, as git does with racily clean index entries.
 """
 
 READ_CHUNK = 1 << 20
+
+_Value = TypeVar("_Value")
 
 
 @attrs.frozen
@@ -86,34 +91,43 @@ class Scanner:
         self._real_directories: set[str] = set()
 
     def scan(self, texts: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, Found]:
-        """Return every path that one of the globs matches, except those `exclude` matches.
+        """Return every path that one of the globs covers, except those `exclude` covers.
 
-        The globs are normalised glob texts, as a plan stores them.
+        A glob covers the paths it matches and everything below them. The
+        globs are normalised glob texts, as a plan stores them.
         """
         found: dict[str, Found] = {}
         for text in texts:
-            if is_literal(text):
-                self._scan_literal(text, found)
-            else:
-                self._scan_glob(parsed_glob(text), found)
-        for text in exclude:
-            if is_literal(text):
-                found.pop(text, None)
-                continue
-            glob = parsed_glob(text)
-            for path in [path for path in found if glob.match(path)]:
-                del found[path]
+            # A literal needs a walk only when it names a directory.
+            if not is_literal(text) or self._scan_literal(text, found):
+                self._scan_glob(parsed_glob(text).covering, found)
+        drop_covered(found, exclude)
         return found
 
-    def _scan_literal(self, path: str, found: dict[str, Found]) -> None:
+    def needs_walk(self, texts: Sequence[str]) -> bool:
+        """Tell whether scanning the globs lists a directory.
+
+        Only a glob without wildcards that names a file, or nothing, needs no listing.
+        """
+        for text in texts:
+            if not is_literal(text):
+                return True
+            parts = text.split("/")
+            if parts[0] != STATE_DIR and self._is_real_directory(parts):
+                return True
+        return False
+
+    def _scan_literal(self, path: str, found: dict[str, Found]) -> bool:
+        """Add the one path a literal glob names, if it exists; tell whether it is a directory."""
         parts = path.split("/")
         if parts[0] == STATE_DIR or not self._is_real_directory(parts[:-1]):
-            return
+            return False
         try:
             info = os.lstat(os.path.join(self._root_text, path))
         except OSError:
-            return
+            return False
         found[path] = self._describe(path, info)
+        return stat.S_ISDIR(info.st_mode)
 
     def _scan_glob(self, glob: Glob, found: dict[str, Found]) -> None:
         segments = glob.segments
@@ -218,6 +232,34 @@ _GLOB_SPECIALS = "*?["
 @functools.lru_cache(maxsize=4096)
 def parsed_glob(text: str) -> Glob:
     return parse_glob(text)
+
+
+def drop_covered(found: dict[str, _Value], texts: Sequence[str]) -> None:
+    """Remove from `found` every path that one of the globs covers.
+
+    A glob without wildcards covers its path and the paths below it. Those
+    globs are found by looking up each path and its parent directories in a
+    set, so only the other globs cost a regex match per path.
+    """
+    if not texts:
+        return
+    literals = {text for text in texts if is_literal(text)}
+    patterns = [parsed_glob(text).covering for text in texts if not is_literal(text)]
+    for path in list(found):
+        if _at_or_below(path, literals) or any(glob.match(path) for glob in patterns):
+            del found[path]
+
+
+def _at_or_below(path: str, directories: set[str]) -> bool:
+    """Tell whether `path` or one of its parent directories is in `directories`."""
+    if not directories:
+        return False
+    end = len(path)
+    while end > 0:
+        if path[:end] in directories:
+            return True
+        end = path.rfind("/", 0, end)
+    return False
 
 
 def _closure(positions: Iterable[int], segments: Sequence[Segment]) -> set[int]:

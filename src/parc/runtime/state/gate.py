@@ -31,7 +31,7 @@ import trio
 from parc.plan import PlanStep
 from parc.runtime.executor import StepResult
 from parc.runtime.scheduler import Status
-from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, hash_files, is_literal
+from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, drop_covered, hash_files
 from parc.runtime.state.fingerprint import (
     Fingerprint,
     counted,
@@ -172,9 +172,11 @@ class IncrementalGate:
 
         # The inputs go into the fingerprint of a success, whatever we decide now.
         # Directories carry no content of their own, and one that the step
-        # creates must not look like a new input on the next build.
-        found = await self._digests(step.reads, exclude=step.owns)
-        inputs = {path: digest for path, digest in found.items() if digest != DIRECTORY}
+        # creates must not look like a new input on the next build. What the
+        # step owns is an output only, even where its `reads` cover it too.
+        found, reads_a_file = await self._scan_inputs(step)
+        digests = await self._hash(found)
+        inputs = {path: digest for path, digest in digests.items() if digest != DIRECTORY}
         self._inputs[step.name] = inputs
 
         # Phases: reasons that need no file, then the definition, inputs and outputs.
@@ -194,6 +196,8 @@ class IncrementalGate:
             recorded = Fingerprint.from_json(record.fingerprint)
             if recorded is None:
                 reasons.append("its recorded fingerprint comes from another version of parc")
+        if not reads_a_file:
+            reasons.append(_why_no_inputs(step))
         reasons.extend(self._dependency_reasons(step, dependencies_ran, record))
         if recorded is None or (reasons and not thorough):
             return reasons, recorded
@@ -238,13 +242,34 @@ class IncrementalGate:
 
     # Files.
 
-    async def _digests(self, texts: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, str]:
-        """Return the digest of every path the globs match, hashing only what changed."""
-        if len(texts) <= INLINE_LITERAL_GLOBS and all(is_literal(text) for text in texts):
-            found = self.scanner.scan(texts, exclude)
+    async def _digests(self, texts: Sequence[str]) -> dict[str, str]:
+        """Return the digest of every path the globs cover, hashing only what changed."""
+        if self._scan_inline(texts):
+            found = self.scanner.scan(texts)
         else:
-            found = await trio.to_thread.run_sync(self.scanner.scan, texts, exclude)
+            found = await trio.to_thread.run_sync(self.scanner.scan, texts)
         return await self._hash(found)
+
+    async def _scan_inputs(self, step: PlanStep) -> tuple[dict[str, Found], bool]:
+        """Return the paths the step's `reads` cover but its `owns` do not.
+
+        The flag returned with them is whether the `reads` cover any file
+        (any path but a directory), counting the files the step owns.
+        """
+
+        def scan() -> tuple[dict[str, Found], bool]:
+            found = self.scanner.scan(step.reads)
+            reads_a_file = any(item.digest != DIRECTORY for item in found.values())
+            drop_covered(found, step.owns)
+            return found, reads_a_file
+
+        if self._scan_inline(step.reads):
+            return scan()
+        return await trio.to_thread.run_sync(scan)
+
+    def _scan_inline(self, texts: Sequence[str]) -> bool:
+        """Tell whether scanning the globs is quick enough for the event loop: no listing."""
+        return len(texts) <= INLINE_LITERAL_GLOBS and not self.scanner.needs_walk(texts)
 
     async def _hash(self, found: dict[str, Found]) -> dict[str, str]:
         digests: dict[str, str] = {}
@@ -295,6 +320,17 @@ def _why_always(step: PlanStep) -> str:
     else:
         missing = "no `owns`"
     return f"it declares {missing}, so it always runs"
+
+
+def _why_no_inputs(step: PlanStep) -> str:
+    reason = "its `reads` match no file, so it always runs"
+    if step.cwd != ".":
+        first = step.reads[0]
+        reason += (
+            f" (globs are relative to the spec's directory, not to its cwd `{step.cwd}`, "
+            f"so `{first}` may need to be `{step.cwd}/{first}`)"
+        )
+    return reason
 
 
 def _join(reasons: list[str]) -> str:

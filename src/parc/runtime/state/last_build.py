@@ -8,6 +8,9 @@ so a reader sees either the old report or the new one, never a part.
 A build that ends by an error inside parc (such as a closed output pipe) has
 no `BuildResult`. Its report is then made from what the gate saw, and
 `complete` is false.
+
+The report follows the JSON Schema shipped in the package as
+`parc/schema/last_build.schema.json` (`json_schema` reads it).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import json
 import os
 import signal
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from parc.dotparc import make_state_directory
 from parc.plan import Plan, PlanStep
 from parc.runtime.executor import BuildResult, StepResult
 from parc.runtime.scheduler import Status, Verdict
@@ -134,6 +139,13 @@ def _format(report: Mapping[str, Any]) -> str:
     return f'{text}, "steps": [\n  {body}\n]}}\n' if lines else f'{text}, "steps": []}}\n'
 
 
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema that the report follows, as shipped in the package."""
+    text = resources.files("parc").joinpath("schema/last_build.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
 def write_last_build(directory: Path, report: Mapping[str, Any]) -> Path:
     """Write the report to `directory/last-build.json` atomically; return its path.
 
@@ -142,7 +154,7 @@ def write_last_build(directory: Path, report: Mapping[str, Any]) -> Path:
     """
     path = directory / LAST_BUILD_NAME
     temporary = directory / f".{LAST_BUILD_NAME}.{os.getpid()}.tmp"
-    directory.mkdir(parents=True, exist_ok=True)
+    make_state_directory(directory)
     try:
         with temporary.open("w", encoding="utf-8") as stream:
             stream.write(_format(report))

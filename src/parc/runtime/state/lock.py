@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from parc.dotparc import make_state_directory
+
 LOCK_NAME = "lock"
 
 
@@ -46,7 +48,7 @@ class ProjectLock:
             LockBusy: the lock is held and `wait` is false.
             OSError: the lock file cannot be created.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_state_directory(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             try:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import attrs
 
+from parc.dotparc import make_state_directory
 from parc.runtime.state.files import CachedDigest, FileKey
 
 logger = logging.getLogger("parc.state")
@@ -118,7 +119,7 @@ class StateStore:
                 written by a newer parc.
         """
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_state_directory(path.parent)
             connection = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=True
             )
@@ -134,10 +135,17 @@ class StateStore:
 
     @classmethod
     def open_snapshot(cls, path: Path) -> StateStore:
-        """Open the database at `path` read-only, or an empty one if there is none.
+        """Open the database at `path` for reading only, or an empty one if there is none.
 
-        For predictions (`parc build -n --explain`): it changes no record and
-        takes no lock. (SQLite may still create its `-wal` and `-shm` files.)
+        For predictions (`parc build -n`): it changes no record, takes no
+        lock and creates no file.
+
+        A WAL database opened with `mode=ro` makes SQLite create the `-wal`
+        and `-shm` files, and a read-only connection cannot remove them when
+        it closes. So the connection is opened for writing with
+        `PRAGMA query_only`, which rejects every write, and its close removes
+        both files like any last connection does. In a directory where SQLite
+        cannot create them, the database is read with `mode=ro` instead.
 
         Raises:
             StateError: the database is damaged or has another schema version.
@@ -145,9 +153,7 @@ class StateStore:
         exists = path.exists()
         try:
             if exists:
-                connection = sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
-                )
+                connection = _connect_read_only(path)
             else:
                 connection = sqlite3.connect(":memory:", isolation_level=None)
         except sqlite3.Error as error:
@@ -397,6 +403,31 @@ class StateStore:
                 )
         except sqlite3.Error as error:
             raise _state_error(self.path, "cannot be written", error) from None
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Connect to an existing database so that the connection cannot change it.
+
+    Raises:
+        sqlite3.Error: the database cannot be opened at all.
+    """
+    uri = path.resolve().as_uri()
+    # `mode=rw` never creates the database, unlike a plain connect.
+    connection = sqlite3.connect(f"{uri}?mode=rw", uri=True, isolation_level=None)
+    try:
+        connection.execute("PRAGMA query_only = ON")
+        connection.execute("PRAGMA schema_version").fetchone()  # reads the file now
+    except sqlite3.OperationalError:
+        # A directory where SQLite cannot create the `-wal` and `-shm` files. Without
+        # a `-wal` no connection is open, so the file is read as it is on disk.
+        connection.close()
+        wal = path.with_name(path.name + "-wal")
+        options = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+        return sqlite3.connect(f"{uri}?{options}", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
 
 
 def _durations(text: str) -> list[float]:

@@ -35,6 +35,7 @@ import parc
 from parc.compiler.analyze import Compiled
 from parc.compiler.conflicts import GlobSite
 from parc.diagnostics import Code, Codes, Diagnostic, Label
+from parc.dotparc import make_state_directory
 from parc.globs import parse_glob
 from parc.plan import Plan, PlanStep
 from parc.source import Source, Span
@@ -151,7 +152,7 @@ def store(root: Path, key: bytes, compiled: Compiled) -> None:
     path = cache_path(root)
     temporary = path.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(exist_ok=True)
+        make_state_directory(path.parent)
         with open(temporary, "wb") as file:
             file.write(_MAGIC + key + digest)
             file.write(payload)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from parc.compiler import Compiled, cache, compile_source
+from parc.cli import plan_cache as cache
+from parc.compiler import Compiled, compile_source
 from parc.source import Source
 
 SPECS = Path(__file__).parents[2] / "specs"
@@ -162,7 +163,7 @@ def test_store_replaces_the_entry(tmp_path: Path) -> None:
     hit = cache.load(tmp_path, second_key, second.source)
     assert hit is not None
     assert_same_compile(hit, second)
-    assert sorted(os.listdir(tmp_path / ".parc")) == ["plan-cache"]
+    assert sorted(os.listdir(tmp_path / ".parc")) == [".gitignore", "plan-cache"]
 
 
 def test_store_without_a_writable_directory(tmp_path: Path) -> None:
