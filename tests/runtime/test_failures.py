@@ -60,10 +60,24 @@ def test_command_not_found_could_not_start(tmp_path: Path) -> None:
     out = completed.stdout
     assert completed.returncode == 1
     assert "missing could not start after" in out
-    assert ": command not found (exit code 127) (attempt 1 of 3)" in out
+    assert ": command not found, exit code 127\n" in out
     # Retrying cannot make a command appear, so there is one attempt only.
     assert "attempt 2" not in out
     assert "not found" in project.log("missing")
+
+
+def test_later_command_not_found_fails_the_step(tmp_path: Path) -> None:
+    project = write_spec(
+        tmp_path,
+        'track late {\n    retries 1\n    run "echo ran"\n    run "no-such-command-for-parc"\n}\n',
+    )
+    completed = run_parc(project)
+    out = completed.stdout
+    assert completed.returncode == 1
+    # The first command ran, so the step started; it failed, and is retried.
+    assert "late failed after" in out
+    assert ": command not found, exit code 127 (attempt 2 of 2)" in out
+    assert project.log("late").count("ran\n") == 2
 
 
 def test_missing_directory_could_not_start(tmp_path: Path) -> None:

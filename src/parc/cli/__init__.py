@@ -24,9 +24,7 @@ __all__ = ["cli", "main"]
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with its code."""
     _open_standard_streams()
-    logging.basicConfig(
-        level=os.environ.get("PARC_LOG", "WARNING").upper(), format="%(name)s: %(message)s"
-    )
+    _configure_logging(os.environ.get("PARC_LOG", "WARNING"))
     try:
         code = cli.main(
             args=list(argv) if argv is not None else None, prog_name="parc", standalone_mode=False
@@ -59,6 +57,35 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         code = EXIT_INTERNAL
     _flush()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+class _LogFormatter(logging.Formatter):
+    """Format warnings like parc's other messages, and debug lines with their logger."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            return f"parc: {record.levelname.lower()}: {message}"
+        return f"{record.name}: {message}"
+
+
+def _configure_logging(level: str) -> None:
+    """Send parc's log to stderr at `level` (from `PARC_LOG`), WARNING if it is not a level."""
+    root = logging.getLogger()
+    # Tests call `main` many times in one process, with stderr swapped each
+    # time: keep one handler and point it at the current stderr.
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler) and isinstance(
+            handler.formatter, _LogFormatter
+        ):
+            handler.setStream(sys.stderr)
+            break
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_LogFormatter())
+        root.addHandler(handler)
+    chosen = logging.getLevelName(level.upper())
+    root.setLevel(chosen if isinstance(chosen, int) else logging.WARNING)
 
 
 def _open_standard_streams() -> None:

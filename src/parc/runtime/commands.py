@@ -124,9 +124,9 @@ class ProcessRunner:
                 self.running.discard(process)
 
         if returncode == SHELL_NOT_FOUND:
-            return ExitStatus(returncode, f"command not found (exit code {returncode})")
+            return ExitStatus(returncode, f"command not found, exit code {returncode}")
         if returncode == SHELL_NOT_EXECUTABLE:
-            return ExitStatus(returncode, f"command not executable (exit code {returncode})")
+            return ExitStatus(returncode, f"command not executable, exit code {returncode}")
         return ExitStatus(returncode)
 
     async def _end_leftovers(

@@ -323,6 +323,7 @@ class _Executor:
             assert self.nursery is not None
             self.nursery.start_soon(self._notice_timeout, notice, deadline)
         completed = False
+        first_command = True
         with trio.CancelScope(deadline=deadline) as scope:
             for command in step.commands:
                 if self.interrupted_by is not None:
@@ -330,6 +331,7 @@ class _Executor:
                 status = await self.runner.run(command, step, log)
                 if not status.ok:
                     break
+                first_command = False
             else:
                 completed = True
         notice.scope.cancel()
@@ -346,7 +348,11 @@ class _Executor:
             return status, Verdict(Status.CANCELLED, self._interrupt_reason())
         assert status is not None
         if status.start_error is not None:
-            return status, Verdict(Status.NOT_STARTED, status.start_error)
+            # Once a command of the step has run, the step did start: a later
+            # command that is not found makes it fail like any other exit code.
+            if first_command or status.returncode is None:
+                return status, Verdict(Status.NOT_STARTED, status.start_error)
+            return status, Verdict(Status.FAILED, status.start_error)
         return status, Verdict(Status.FAILED, status.describe())
 
     async def _notice_timeout(self, notice: _TimeoutNotice, deadline: float) -> None:

@@ -291,7 +291,9 @@ class PlainReporter:
         header += f" {preposition} {format_seconds(result.duration)}"
         if verdict.reason:
             header += f": {verdict.reason}"
-        if step.retries and result.attempts:
+        # A step that could not start is not retried, so its attempt number
+        # would only suggest attempts that never come.
+        if step.retries and result.attempts and verdict.status is not Status.NOT_STARTED:
             header += f" ({attempt_label(result.attempts, step)})"
         return header
 
