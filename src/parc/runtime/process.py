@@ -254,15 +254,24 @@ def _setpriv_works() -> bool:
 _broken: set[SpawnMethod] = set()
 
 
+def _works(method: SpawnMethod) -> bool:
+    if method in _broken:
+        return False
+    if method is SpawnMethod.NATIVE:
+        return _native_spawn is not None and _prctl is not None
+    if method is SpawnMethod.SETPRIV:
+        return _prctl is not None and _setpriv_works()
+    return True
+
+
 def spawn_methods() -> list[SpawnMethod]:
     """Return the methods that work here, fastest first."""
-    methods = []
-    if _native_spawn is not None and _prctl is not None:
-        methods.append(SpawnMethod.NATIVE)
-    if _prctl is not None and _setpriv_works():
-        methods.append(SpawnMethod.SETPRIV)
-    methods.append(SpawnMethod.SUBPROCESS)
-    return [method for method in methods if method not in _broken]
+    return [method for method in SpawnMethod if _works(method)]
+
+
+def _fastest_method() -> SpawnMethod:
+    # Checking for setpriv starts a process: only when the extension is missing.
+    return next(method for method in SpawnMethod if _works(method))
 
 
 @functools.cache
@@ -345,7 +354,7 @@ def spawn(
     except OSError as error:
         return None, f"cannot create a pipe for its output: {error.strerror}"
     if method is None:
-        method = spawn_methods()[0]
+        method = _fastest_method()
     try:
         while True:
             try:
@@ -357,7 +366,7 @@ def spawn(
                     raise
                 logger.debug("cannot start commands with vfork here: %s", error)
                 _broken.add(method)
-                method = spawn_methods()[0]
+                method = _fastest_method()
     except OSError as error:
         os.close(read_fd)
         os.close(write_fd)
