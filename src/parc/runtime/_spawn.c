@@ -4,15 +4,23 @@
  * subprocess can only set PR_SET_PDEATHSIG through preexec_fn, which makes
  * it fork the whole interpreter and run Python in the child: 3-9 ms per
  * command, during which the event loop waits. Here the child shares the
- * parent's memory until exec (vfork), and the parent releases the GIL
- * meanwhile. The child makes only system calls, and reports a failure
- * through memory it shares with the parent.
+ * parent's memory until exec (vfork), makes only system calls, and reports
+ * a failure through memory it shares with the parent.
  *
  * The child does what subprocess.Popen does for parc's arguments
  * (start_new_session, close_fds, restore_signals, stdin from a descriptor,
  * stdout and stderr on one descriptor, cwd, env), plus the parent-death
- * signal. Python's side (process.py) falls back to subprocess when this
- * module was not built.
+ * signal.
+ *
+ * `spawn` starts a command from the calling thread. `submit` hands it to a
+ * thread of this module that lives as long as the process, so the event
+ * loop goes on while the child waits for a CPU to reach exec; the result
+ * comes back as a record on the pipe that `start_thread` returns. Linux
+ * sends the parent-death signal when the thread that started the child
+ * exits, and this thread never exits before the process does.
+ *
+ * Python's side (process.py) falls back to subprocess when this module was
+ * not built.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -20,14 +28,19 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Where a child that could not exec says what failed. */
-enum stage { STAGE_NONE = 0, STAGE_CWD, STAGE_EXEC, STAGE_OTHER };
+enum stage { STAGE_NONE = 0, STAGE_CWD, STAGE_EXEC, STAGE_OTHER, STAGE_FORK };
 
 struct request {
     const char *path;
@@ -38,7 +51,9 @@ struct request {
     int output_fd;
     int die_with_parent;
     pid_t parent;
-    sigset_t old_mask;
+    /* The signal mask the command starts with. */
+    sigset_t child_mask;
+    int child_mask_set;
     volatile int error;
     volatile int stage;
 };
@@ -78,7 +93,7 @@ child(struct request *request)
         sigemptyset(&action.sa_mask);
         sigaction(signum, &action, NULL);
     }
-    if (pthread_sigmask(SIG_SETMASK, &request->old_mask, NULL) != 0) {
+    if (pthread_sigmask(SIG_SETMASK, &request->child_mask, NULL) != 0) {
         fail(request, STAGE_OTHER);
     }
 
@@ -113,25 +128,31 @@ child(struct request *request)
 static pid_t __attribute__((noinline))
 start(struct request *request)
 {
-    sigset_t all;
+    sigset_t all, saved_mask;
     pid_t pid;
     int saved;
 
     /* No signal handler may run in the child while it shares our memory. */
     sigfillset(&all);
-    saved = pthread_sigmask(SIG_BLOCK, &all, &request->old_mask);
+    saved = pthread_sigmask(SIG_BLOCK, &all, &saved_mask);
     if (saved != 0) {
         request->error = saved;
+        request->stage = STAGE_FORK;
         return -1;
+    }
+    if (!request->child_mask_set) {
+        request->child_mask = saved_mask;
+        request->child_mask_set = 1;
     }
     pid = vfork();
     if (pid == 0) {
         child(request);
     }
     saved = errno;
-    pthread_sigmask(SIG_SETMASK, &request->old_mask, NULL);
+    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
     if (pid < 0) {
         request->error = saved;
+        request->stage = STAGE_FORK;
         return -1;
     }
     if (request->stage != STAGE_NONE) {
@@ -171,6 +192,151 @@ to_array(PyObject *sequence)
     }
     array[count] = NULL;
     return array;
+}
+
+/* The starting thread: a queue of jobs in, a pipe of result records out. */
+
+struct job {
+    struct job *next;
+    long long ticket;
+    struct request request;
+    /* The strings and pointer arrays of `request`, in one allocation. */
+    char storage[];
+};
+
+struct result {
+    long long ticket;
+    int pid;
+    int stage;
+    int error;
+    int unused;
+};
+
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_ready = PTHREAD_COND_INITIALIZER;
+static struct job *queue_head, *queue_tail;
+static int results[2] = {-1, -1};
+static sigset_t thread_child_mask;
+
+static void *
+run_thread(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        struct job *job;
+        struct result record;
+        const char *data;
+        size_t left;
+
+        pthread_mutex_lock(&queue_lock);
+        while (queue_head == NULL) {
+            pthread_cond_wait(&queue_ready, &queue_lock);
+        }
+        job = queue_head;
+        queue_head = job->next;
+        if (queue_head == NULL) {
+            queue_tail = NULL;
+        }
+        pthread_mutex_unlock(&queue_lock);
+
+        memset(&record, 0, sizeof(record));
+        record.ticket = job->ticket;
+        record.pid = (int)start(&job->request);
+        record.stage = job->request.stage;
+        record.error = job->request.error;
+        free(job);
+
+        /* A record is shorter than PIPE_BUF, so it arrives whole. */
+        data = (const char *)&record;
+        left = sizeof(record);
+        while (left > 0) {
+            ssize_t written = write(results[1], data, left);
+            if (written < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                break;
+            }
+            data += written;
+            left -= (size_t)written;
+        }
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(start_thread_doc,
+"start_thread() -> fd\n\n"
+"Start the thread that `submit` hands commands to, once per process, and\n"
+"return the non-blocking read end of the pipe of its result records.\n"
+"Commands get the signal mask of the thread that first calls this.");
+
+static PyObject *
+start_thread(PyObject *module, PyObject *unused)
+{
+    pthread_attr_t attributes;
+    pthread_t thread;
+    sigset_t all, old;
+    int error;
+
+    (void)module;
+    (void)unused;
+    if (results[0] >= 0) {
+        return PyLong_FromLong(results[0]);
+    }
+    if (pipe2(results, O_CLOEXEC) != 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    if (fcntl(results[0], F_SETFL, O_NONBLOCK) != 0) {
+        goto failed;
+    }
+    /* The thread blocks every signal, so that signals go to Python's threads. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    thread_child_mask = old;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    error = pthread_create(&thread, &attributes, run_thread, NULL);
+    pthread_attr_destroy(&attributes);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (error != 0) {
+        errno = error;
+        goto failed;
+    }
+    return PyLong_FromLong(results[0]);
+
+failed:
+    PyErr_SetFromErrno(PyExc_OSError);
+    close(results[0]);
+    close(results[1]);
+    results[0] = results[1] = -1;
+    return NULL;
+}
+
+/* Copy a NULL-terminated array of strings into `*cursor`; return the copy. */
+static char **
+copy_array(char **array, char **cursor_pointers, char **cursor)
+{
+    char **copy = cursor_pointers;
+    size_t i;
+    for (i = 0; array[i] != NULL; i++) {
+        size_t size = strlen(array[i]) + 1;
+        memcpy(*cursor, array[i], size);
+        copy[i] = *cursor;
+        *cursor += size;
+    }
+    copy[i] = NULL;
+    return copy;
+}
+
+static size_t
+array_size(char **array, size_t *count)
+{
+    size_t size = 0, i;
+    for (i = 0; array[i] != NULL; i++) {
+        size += strlen(array[i]) + 1;
+    }
+    *count = i;
+    return size;
 }
 
 PyDoc_STRVAR(spawn_doc,
@@ -236,10 +402,8 @@ spawn(PyObject *module, PyObject *args)
     pid = start(&request);
     Py_END_ALLOW_THREADS
 
-    if (pid < 0) {
-        errno = request.error;
-        PyErr_SetFromErrno(PyExc_OSError);
-    } else if (request.stage == STAGE_CWD) {
+    (void)pid;
+    if (request.stage == STAGE_CWD) {
         errno = request.error;
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, cwd_obj);
     } else if (request.stage == STAGE_EXEC) {
@@ -260,8 +424,110 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(submit_doc,
+"submit(ticket, path, argv, envp, cwd, stdin_fd, output_fd, die_with_parent)\n\n"
+"Hand a command to the thread of `start_thread`, which starts it as `spawn`\n"
+"would and writes a record (ticket, pid, stage, errno) to the result pipe.\n"
+"The descriptors must stay open until the record has arrived.");
+
+static PyObject *
+submit(PyObject *module, PyObject *args)
+{
+    PyObject *path_obj, *argv_obj, *envp_obj, *cwd_obj;
+    PyObject *argv_seq = NULL, *envp_seq = NULL, *result = NULL;
+    char **argv = NULL, **envp = NULL;
+    int stdin_fd, output_fd, die_with_parent;
+    long long ticket;
+    size_t argc, envc, strings, pointers;
+    struct job *job;
+    char *cursor;
+    char **pointer_cursor;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "LSOOSiip:submit", &ticket, &path_obj, &argv_obj, &envp_obj,
+                          &cwd_obj, &stdin_fd, &output_fd, &die_with_parent)) {
+        return NULL;
+    }
+    if (results[0] < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "start_thread() was not called");
+        return NULL;
+    }
+    if (strlen(PyBytes_AS_STRING(path_obj)) != (size_t)PyBytes_GET_SIZE(path_obj) ||
+        strlen(PyBytes_AS_STRING(cwd_obj)) != (size_t)PyBytes_GET_SIZE(cwd_obj)) {
+        PyErr_SetString(PyExc_ValueError, "embedded null byte");
+        return NULL;
+    }
+    if (stdin_fd < 3 || output_fd < 3) {
+        PyErr_SetString(PyExc_ValueError, "stdin_fd and output_fd must be 3 or more");
+        return NULL;
+    }
+    argv_seq = PySequence_Fast(argv_obj, "argv must be a sequence of bytes");
+    if (argv_seq == NULL) {
+        goto done;
+    }
+    envp_seq = PySequence_Fast(envp_obj, "envp must be a sequence of bytes");
+    if (envp_seq == NULL) {
+        goto done;
+    }
+    argv = to_array(argv_seq);
+    if (argv == NULL) {
+        goto done;
+    }
+    envp = to_array(envp_seq);
+    if (envp == NULL) {
+        goto done;
+    }
+
+    strings = array_size(argv, &argc) + array_size(envp, &envc) +
+              (size_t)PyBytes_GET_SIZE(path_obj) + 1 + (size_t)PyBytes_GET_SIZE(cwd_obj) + 1;
+    pointers = (argc + 1 + envc + 1) * sizeof(char *);
+    job = malloc(sizeof(struct job) + pointers + strings);
+    if (job == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(job, 0, sizeof(struct job));
+    job->ticket = ticket;
+    pointer_cursor = (char **)job->storage;
+    cursor = job->storage + pointers;
+    job->request.argv = copy_array(argv, pointer_cursor, &cursor);
+    job->request.envp = copy_array(envp, pointer_cursor + argc + 1, &cursor);
+    memcpy(cursor, PyBytes_AS_STRING(path_obj), (size_t)PyBytes_GET_SIZE(path_obj) + 1);
+    job->request.path = cursor;
+    cursor += PyBytes_GET_SIZE(path_obj) + 1;
+    memcpy(cursor, PyBytes_AS_STRING(cwd_obj), (size_t)PyBytes_GET_SIZE(cwd_obj) + 1);
+    job->request.cwd = cursor;
+    job->request.stdin_fd = stdin_fd;
+    job->request.output_fd = output_fd;
+    job->request.die_with_parent = die_with_parent;
+    job->request.parent = getpid();
+    job->request.child_mask = thread_child_mask;
+    job->request.child_mask_set = 1;
+
+    pthread_mutex_lock(&queue_lock);
+    if (queue_tail == NULL) {
+        queue_head = job;
+    } else {
+        queue_tail->next = job;
+    }
+    queue_tail = job;
+    pthread_cond_signal(&queue_ready);
+    pthread_mutex_unlock(&queue_lock);
+    Py_INCREF(Py_None);
+    result = Py_None;
+
+done:
+    PyMem_Free(argv);
+    PyMem_Free(envp);
+    Py_XDECREF(argv_seq);
+    Py_XDECREF(envp_seq);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"spawn", spawn, METH_VARARGS, spawn_doc},
+    {"start_thread", start_thread, METH_NOARGS, start_thread_doc},
+    {"submit", submit, METH_VARARGS, submit_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -273,5 +539,18 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__spawn(void)
 {
-    return PyModule_Create(&module);
+    PyObject *created = PyModule_Create(&module);
+    if (created == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(created, "STAGE_NONE", STAGE_NONE) < 0 ||
+        PyModule_AddIntConstant(created, "STAGE_CWD", STAGE_CWD) < 0 ||
+        PyModule_AddIntConstant(created, "STAGE_EXEC", STAGE_EXEC) < 0 ||
+        PyModule_AddIntConstant(created, "STAGE_OTHER", STAGE_OTHER) < 0 ||
+        PyModule_AddIntConstant(created, "STAGE_FORK", STAGE_FORK) < 0 ||
+        PyModule_AddIntConstant(created, "RESULT_SIZE", (long)sizeof(struct result)) < 0) {
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }

@@ -25,9 +25,11 @@ import ctypes
 import enum
 import errno
 import functools
+import itertools
 import logging
 import os
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -67,11 +69,10 @@ def _load_prctl() -> Callable[..., int] | None:
 
 _prctl = _load_prctl()
 
-_native_spawn: Callable[[bytes, list[bytes], list[bytes], bytes, int, int, bool], int] | None
 try:
-    from parc.runtime._spawn import spawn as _native_spawn
+    from parc.runtime import _spawn as _native
 except ImportError:  # built without a C compiler, or not on Linux
-    _native_spawn = None
+    _native = None  # type: ignore[assignment]
 
 
 def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child after fork
@@ -258,7 +259,7 @@ def _works(method: SpawnMethod) -> bool:
     if method in _broken:
         return False
     if method is SpawnMethod.NATIVE:
-        return _native_spawn is not None and _prctl is not None
+        return _native is not None and _prctl is not None
     if method is SpawnMethod.SETPRIV:
         return _prctl is not None and _setpriv_works()
     return True
@@ -301,10 +302,9 @@ def _start(
 ) -> tuple[int, subprocess.Popen[bytes] | None]:
     """Start `/bin/sh -c command` with `method` and return its pid; raise OSError when it cannot."""
     if method is SpawnMethod.NATIVE:
-        assert _native_spawn is not None
         argv = [SHELL.encode(), b"-c", os.fsencode(command)]
         environment = _environment_list(env)
-        pid = _native_spawn(
+        pid = _native.spawn(
             argv[0], argv, environment, os.fsencode(cwd), _devnull(), output_fd, die_with_parent
         )
         return pid, None
@@ -370,10 +370,7 @@ def spawn(
     except OSError as error:
         os.close(read_fd)
         os.close(write_fd)
-        reason = error.strerror or str(error)
-        if error.errno == errno.ENOENT and not os.path.isdir(cwd):
-            reason = f"directory `{cwd}` does not exist"
-        return None, reason
+        return None, _start_error(error, cwd)
     except BaseException:
         os.close(read_fd)
         os.close(write_fd)
@@ -381,6 +378,113 @@ def spawn(
     os.close(write_fd)
     os.set_blocking(read_fd, False)
     return GroupProcess(pid, read_fd, popen), None
+
+
+def _start_error(error: OSError, cwd: str) -> str:
+    """Say why a command could not start."""
+    if error.errno == errno.ENOENT and not os.path.isdir(cwd):
+        return f"directory `{cwd}` does not exist"
+    return error.strerror or str(error)
+
+
+class _Starter:
+    """Starts commands on the thread of the `_spawn` extension, off the event loop.
+
+    While a child waits for a CPU to reach exec, the event loop reads the
+    output of other steps and reaps them. Each command is submitted with a
+    ticket; whichever waiting task finds the result pipe readable reads
+    every record there and wakes the others.
+    """
+
+    def __init__(self) -> None:
+        self.fd = _native.start_thread()
+        self.tickets = itertools.count()
+        self.results: dict[int, tuple[int, int, int]] = {}
+        self.reading = False
+        self.arrived = trio.Event()
+
+    async def start(
+        self, command: str, cwd: str, env: Mapping[str, str], output_fd: int, die: bool
+    ) -> int:
+        """Start `/bin/sh -c command` and return its pid; raise OSError when it cannot."""
+        ticket = next(self.tickets)
+        argv = [SHELL.encode(), b"-c", os.fsencode(command)]
+        path = os.fsencode(cwd)
+        _native.submit(
+            ticket, argv[0], argv, _environment_list(env), path, _devnull(), output_fd, die
+        )
+        # The start takes a bounded time and must not be abandoned: the
+        # command would run with no one to end it.
+        with trio.CancelScope(shield=True):
+            while ticket not in self.results:
+                if self.reading:
+                    await self.arrived.wait()
+                    continue
+                self.reading = True
+                try:
+                    await trio.lowlevel.wait_readable(self.fd)
+                    self._read_records()
+                finally:
+                    self.reading = False
+                    arrived, self.arrived = self.arrived, trio.Event()
+                    arrived.set()
+        pid, stage, error = self.results.pop(ticket)
+        if stage == _native.STAGE_NONE:
+            return pid
+        filename = {_native.STAGE_CWD: cwd, _native.STAGE_EXEC: SHELL}.get(stage)
+        raise OSError(error, os.strerror(error), filename)
+
+    def _read_records(self) -> None:
+        size = _native.RESULT_SIZE
+        while True:
+            try:
+                data = os.read(self.fd, size * 256)
+            except BlockingIOError:
+                return
+            for ticket, pid, stage, error, _ in struct.iter_unpack("qiiii", data):
+                self.results[ticket] = (pid, stage, error)
+            if len(data) < size * 256:
+                return
+
+
+@functools.cache
+def _starter() -> _Starter:
+    return _Starter()
+
+
+async def spawn_async(
+    command: str, cwd: str, env: Mapping[str, str]
+) -> tuple[GroupProcess | None, str | None]:
+    """Start `command` as `spawn` does, on the extension's thread when there is one.
+
+    That thread lives as long as parc, so the parent-death signal holds for
+    the command's whole life.
+    """
+    if _fastest_method() is not SpawnMethod.NATIVE:
+        return spawn(command, cwd, env)
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError as error:
+        return None, f"cannot create a pipe for its output: {error.strerror}"
+    try:
+        pid = await _starter().start(command, cwd, env, write_fd, True)
+    except OSError as error:
+        os.close(read_fd)
+        if error.errno == errno.ENOSYS:  # no close_range before Linux 5.9
+            logger.debug("cannot start commands with vfork here: %s", error)
+            _broken.add(SpawnMethod.NATIVE)
+            os.close(write_fd)
+            write_fd = -1
+            return spawn(command, cwd, env)
+        return None, _start_error(error, cwd)
+    except BaseException:
+        os.close(read_fd)
+        raise
+    finally:
+        if write_fd >= 0:
+            os.close(write_fd)
+    os.set_blocking(read_fd, False)
+    return GroupProcess(pid, read_fd), None
 
 
 async def terminate_group(process: GroupProcess, signum: int, grace: float) -> None:
