@@ -36,16 +36,16 @@ METHODS = spawn_methods()
 # its stdin.
 PROBE = (
     "grep -E '^Sig(Ign|Blk)' /proc/$$/status; "
-    "exec {python} -c '"
+    f"exec {sys.executable} -c '"
     "import ctypes, os; "
     "value = ctypes.c_int(); ctypes.CDLL(None).prctl(2, ctypes.byref(value)); "
-    "print(\"session\", os.getsid(0) == os.getpid(), \"group\", os.getpgid(0) == os.getpid()); "
-    "print(\"pdeathsig\", value.value); "
-    "print(\"fds\", sorted(os.listdir(\"/proc/self/fd\"))); "
-    "print(\"cwd\", os.getcwd()); "
-    "print(\"variable\", os.environ.get(\"PARC_PROBE\")); "
-    "print(\"stdin\", repr(os.read(0, 10)))'"
-).format(python=sys.executable)
+    'print("session", os.getsid(0) == os.getpid(), "group", os.getpgid(0) == os.getpid()); '
+    'print("pdeathsig", value.value); '
+    'print("fds", sorted(os.listdir("/proc/self/fd"))); '
+    'print("cwd", os.getcwd()); '
+    'print("variable", os.environ.get("PARC_PROBE")); '
+    'print("stdin", repr(os.read(0, 10)))\''
+)
 
 
 def run_to_end(process: GroupProcess) -> tuple[bytes, int]:
@@ -66,9 +66,7 @@ def start(command: str, cwd: Path, method: SpawnMethod, **env: str) -> GroupProc
 
 @pytest.mark.parametrize("method", METHODS, ids=[method.value for method in METHODS])
 def test_probe_sees_the_same_world_with_every_method(tmp_path: Path, method: SpawnMethod) -> None:
-    reference, code = run_to_end(
-        start(PROBE, tmp_path, SpawnMethod.SUBPROCESS, PARC_PROBE="x y")
-    )
+    reference, code = run_to_end(start(PROBE, tmp_path, SpawnMethod.SUBPROCESS, PARC_PROBE="x y"))
     assert code == 0, reference
 
     output, code = run_to_end(start(PROBE, tmp_path, method, PARC_PROBE="x y"))
@@ -123,9 +121,7 @@ def test_missing_directory_is_reported(tmp_path: Path, method: SpawnMethod) -> N
 
 
 def test_children_lists_name_every_child() -> None:
-    children = [
-        subprocess.Popen(["sleep", "30"], stdin=subprocess.DEVNULL) for _ in range(3)
-    ]
+    children = [subprocess.Popen(["sleep", "30"], stdin=subprocess.DEVNULL) for _ in range(3)]
     try:
         listed = child_pids()
         if listed is None:
@@ -146,9 +142,7 @@ async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bo
     # The shell's child starts a session of its own and exits at once, so
     # its `sleep` is handed to this process, the subreaper.
     marker = tmp_path / "orphan.pid"
-    command = (
-        f"sh -c 'setsid sh -c \"echo \\$\\$ > {marker}; exec sleep 1009\" > /dev/null 2>&1 &'"
-    )
+    command = f"sh -c 'setsid sh -c \"echo \\$\\$ > {marker}; exec sleep 1009\" > /dev/null 2>&1 &'"
     was_subreaper = set_child_subreaper(True)
     try:
         process = start(command, tmp_path, METHODS[0], PARC_STEP="leaver")

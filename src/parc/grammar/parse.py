@@ -7,7 +7,6 @@ lines and parses again, so one run reports several independent mistakes.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -15,7 +14,6 @@ import sys
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import lark
 from lark import Lark, Token
@@ -78,34 +76,23 @@ def load_parser() -> Lark:
 
     Building the tables takes 25-35 ms, loading them from the cache 2-3 ms.
     The cache file's name is a digest of the grammar and of the Lark and
-    Python versions, so a changed grammar gets a new file. It is written
-    under a temporary name and renamed, so a parc starting at the same time
-    never reads half a file. Without a writable cache directory, parc
-    builds the tables every time.
+    Python versions, so a changed grammar gets a new file. Lark also keeps a
+    digest inside the file, and builds the tables again when the file does
+    not match or cannot be read: one that another parc is still writing,
+    for one. Without a writable cache directory, parc builds the tables
+    every time.
     """
     grammar = resources.files("parc.grammar").joinpath("par.lark").read_text(encoding="utf-8")
-    options: dict[str, Any] = {
-        "parser": "lalr",
-        "lexer": "basic",
-        "propagate_positions": True,
-        "maybe_placeholders": False,
-        "lexer_callbacks": {"COMMENT": _collector},
-    }
     path = _parser_cache_path(grammar)
-    if path is None:
-        return Lark(grammar, **options)
-    if path.is_file():
-        # Lark checks the digest inside the file too, and rebuilds the
-        # tables when the file is unreadable or does not match.
-        return Lark(grammar, cache=str(path), **options)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    parser = Lark(grammar, cache=str(temporary), **options)
-    try:
-        os.replace(temporary, path)
-    except OSError:  # Lark could not write it either: a read-only directory
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-    return parser
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="basic",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        lexer_callbacks={"COMMENT": _collector},
+        cache=str(path) if path is not None else False,
+    )
 
 
 def _parser_cache_path(grammar: str) -> Path | None:

@@ -85,11 +85,12 @@ class ProcessRunner:
 
     async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
         cwd = self.root / step.cwd
-        if not cwd.is_dir():
-            return ExitStatus(None, f"directory `{step.cwd}` does not exist")
         signals_before = len(self.signals_sent)
         process, error = await spawn_async(command, str(cwd), self.environment(step))
         if process is None:
+            # Checked only now, which saves a stat per command.
+            if not cwd.is_dir():
+                return ExitStatus(None, f"directory `{step.cwd}` does not exist")
             return ExitStatus(None, error)
 
         self.running.add(process)

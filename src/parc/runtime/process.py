@@ -281,14 +281,24 @@ def _devnull() -> int:
     return os.open(os.devnull, os.O_RDONLY)
 
 
+_encoded_entries: dict[tuple[str, str], bytes] = {}
+
+
 def _environment_list(env: Mapping[str, str]) -> list[bytes]:
-    """Encode `env` for execve with the checks that subprocess makes."""
+    """Encode `env` for execve with the checks that subprocess makes.
+
+    Every command gets the same few dozen variables of parc's environment,
+    so each entry is encoded once.
+    """
     entries = []
-    for key, value in env.items():
-        name = os.fsencode(key)
-        if b"=" in name:
-            raise ValueError("illegal environment variable name")
-        entries.append(name + b"=" + os.fsencode(value))
+    for item in env.items():
+        entry = _encoded_entries.get(item)
+        if entry is None:
+            name = os.fsencode(item[0])
+            if b"=" in name:
+                raise ValueError("illegal environment variable name")
+            entry = _encoded_entries[item] = name + b"=" + os.fsencode(item[1])
+        entries.append(entry)
     return entries
 
 
@@ -575,8 +585,10 @@ def child_pids() -> set[int] | None:
 
     Each thread has its own list in /proc/self/task/TID/children: the
     children it started, and the orphans Linux handed to it as a subreaper.
-    Linux documents that a list read while children exit may miss an entry,
-    so every list is read twice and the union is returned.
+    Linux documents that a list read while children exit may miss an entry:
+    the read goes on by position after an earlier entry left. So a list that
+    is not empty is read twice and the union is returned; an empty one was
+    empty at the moment it was read.
     """
     if not _children_listed():
         return None
@@ -588,8 +600,8 @@ def child_pids() -> set[int] | None:
     for thread in threads:
         for _ in range(2):
             data = _read_small_file(f"/proc/self/task/{thread}/children")
-            if data is None:
-                break  # the thread has exited
+            if not data:
+                break  # no children, or the thread has exited
             found.update(int(word) for word in data.split())
     return found
 
