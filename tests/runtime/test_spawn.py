@@ -25,27 +25,30 @@ from parc.runtime.process import (
     iter_processes,
     set_child_subreaper,
     spawn,
+    spawn_async,
     spawn_methods,
 )
 
 METHODS = spawn_methods()
 
 # Prints what a started command sees of its process: its session and group
-# (both the shell's pid), the parent-death signal, which signals the shell
-# ignores and blocks, its open descriptors, its directory, one variable, and
-# its stdin.
+# (both the shell's pid), the parent-death signal, the signals it blocks, its
+# open descriptors, its directory, one variable, and its stdin.
 PROBE = (
-    "grep -E '^Sig(Ign|Blk)' /proc/$$/status; "
     f"exec {sys.executable} -c '"
     "import ctypes, os; "
     "value = ctypes.c_int(); ctypes.CDLL(None).prctl(2, ctypes.byref(value)); "
     'print("session", os.getsid(0) == os.getpid(), "group", os.getpgid(0) == os.getpid()); '
     'print("pdeathsig", value.value); '
+    'print([line for line in open("/proc/self/status") if line.startswith("SigBlk")]); '
     'print("fds", sorted(os.listdir("/proc/self/fd"))); '
     'print("cwd", os.getcwd()); '
     'print("variable", os.environ.get("PARC_PROBE")); '
     'print("stdin", repr(os.read(0, 10)))\''
 )
+
+# The shell execs grep, which keeps the signals that the shell ignores.
+IGNORED = "exec grep -E '^SigIgn' /proc/self/status"
 
 
 def run_to_end(process: GroupProcess) -> tuple[bytes, int]:
@@ -79,15 +82,17 @@ def test_probe_sees_the_same_world_with_every_method(tmp_path: Path, method: Spa
     assert f"cwd {tmp_path}" in text
     assert "variable x y" in text
     assert "stdin b''" in text
-    assert "SigBlk:\t0000000000000000" in text
+    assert "SigBlk:\\t0000000000000000" in text
     # 0, 1 and 2, and the one the listing itself opens.
     assert "fds ['0', '1', '2', '3']" in text
 
 
-def test_python_ignores_sigpipe_but_commands_do_not(tmp_path: Path) -> None:
-    output, _ = run_to_end(start(PROBE, tmp_path, METHODS[0]))
-    ignored = next(line for line in output.decode().splitlines() if line.startswith("SigIgn"))
-    mask = int(ignored.split()[1], 16)
+@pytest.mark.parametrize("method", METHODS, ids=[method.value for method in METHODS])
+def test_commands_do_not_ignore_sigpipe(tmp_path: Path, method: SpawnMethod) -> None:
+    output, code = run_to_end(start(IGNORED, tmp_path, method))
+
+    assert code == 0, output
+    mask = int(output.split()[1], 16)
     assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN
     assert not mask & (1 << (signal.SIGPIPE - 1))
 
@@ -166,3 +171,24 @@ async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bo
 
     assert ended == 1
     assert not Path(f"/proc/{orphan}").exists()
+
+
+@pytest.mark.trio
+async def test_start_off_the_event_loop_sees_the_same_world(tmp_path: Path) -> None:
+    reference, _ = run_to_end(start(PROBE, tmp_path, SpawnMethod.SUBPROCESS, PARC_PROBE="x"))
+    env = {"PATH": os.environ["PATH"], "PARC_PROBE": "x"}
+
+    started = [await spawn_async(PROBE, str(tmp_path), env) for _ in range(3)]
+    missing, error = await spawn_async("true", str(tmp_path / "missing"), env)
+    ignoring, _ = await spawn_async(IGNORED, str(tmp_path), env)
+
+    for process, problem in started:
+        assert process is not None, problem
+        output, code = run_to_end(process)
+        assert code == 0
+        assert output == reference
+    assert missing is None
+    assert error == f"directory `{tmp_path / 'missing'}` does not exist"
+    assert ignoring is not None
+    ignored, _ = run_to_end(ignoring)
+    assert not int(ignored.split()[1], 16) & (1 << (signal.SIGPIPE - 1))

@@ -14,7 +14,7 @@
  *
  * `spawn` starts a command from the calling thread. `submit` hands it to a
  * thread of this module that lives as long as the process, so the event
- * loop goes on while the child waits for a CPU to reach exec; the result
+ * loop goes on while the child waits for a CPU to reach exec. The result
  * comes back as a record on the pipe that `start_thread` returns. Linux
  * sends the parent-death signal when the thread that started the child
  * exits, and this thread never exits before the process does.
@@ -39,10 +39,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Where a child that could not exec says what failed. */
+/* The step at which a child failed before exec. */
 enum stage { STAGE_NONE = 0, STAGE_CWD, STAGE_EXEC, STAGE_OTHER, STAGE_FORK };
 
 struct request {
+    pid_t pid;
     const char *path;
     char *const *argv;
     char *const *envp;
@@ -124,7 +125,7 @@ child(struct request *request)
     fail(request, STAGE_EXEC);
 }
 
-/* Fork with vfork and wait for the child to exec or fail; -1 with `error` set on failure. */
+/* Fork with vfork and wait for the child to exec or fail. Returns -1, with `error` set, on failure. */
 static pid_t __attribute__((noinline))
 start(struct request *request)
 {
@@ -156,10 +157,11 @@ start(struct request *request)
         return -1;
     }
     if (request->stage != STAGE_NONE) {
-        /* The child exited without exec; it was ours to reap. */
+        /* The child exited without exec, so it is ours to reap. */
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
         }
     }
+    request->pid = pid;
     return pid;
 }
 
@@ -192,6 +194,66 @@ to_array(PyObject *sequence)
     }
     array[count] = NULL;
     return array;
+}
+
+/* The arguments that `spawn` and `submit` share, checked and converted for execve. */
+struct arguments {
+    PyObject *path_obj, *cwd_obj;
+    PyObject *argv_seq, *envp_seq;
+    char **argv, **envp;
+};
+
+static void
+release_arguments(struct arguments *arguments)
+{
+    PyMem_Free(arguments->argv);
+    PyMem_Free(arguments->envp);
+    Py_XDECREF(arguments->argv_seq);
+    Py_XDECREF(arguments->envp_seq);
+}
+
+/* Check and convert the arguments; on failure, set the exception, release them and return -1. */
+static int
+prepare_arguments(struct arguments *arguments, PyObject *argv_obj, PyObject *envp_obj,
+                  int stdin_fd, int output_fd, struct request *request)
+{
+    PyObject *path_obj = arguments->path_obj, *cwd_obj = arguments->cwd_obj;
+
+    arguments->argv_seq = arguments->envp_seq = NULL;
+    arguments->argv = arguments->envp = NULL;
+    if (strlen(PyBytes_AS_STRING(path_obj)) != (size_t)PyBytes_GET_SIZE(path_obj) ||
+        strlen(PyBytes_AS_STRING(cwd_obj)) != (size_t)PyBytes_GET_SIZE(cwd_obj)) {
+        PyErr_SetString(PyExc_ValueError, "embedded null byte");
+        return -1;
+    }
+    if (stdin_fd < 3 || output_fd < 3) {
+        PyErr_SetString(PyExc_ValueError, "stdin_fd and output_fd must be 3 or more");
+        return -1;
+    }
+    arguments->argv_seq = PySequence_Fast(argv_obj, "argv must be a sequence of bytes");
+    if (arguments->argv_seq != NULL) {
+        arguments->envp_seq = PySequence_Fast(envp_obj, "envp must be a sequence of bytes");
+    }
+    if (arguments->envp_seq != NULL) {
+        arguments->argv = to_array(arguments->argv_seq);
+    }
+    if (arguments->argv != NULL) {
+        arguments->envp = to_array(arguments->envp_seq);
+    }
+    if (arguments->envp == NULL) {
+        release_arguments(arguments);
+        return -1;
+    }
+
+    memset(request, 0, sizeof(*request));
+    request->path = PyBytes_AS_STRING(path_obj);
+    request->argv = arguments->argv;
+    request->envp = arguments->envp;
+    request->cwd = PyBytes_AS_STRING(cwd_obj);
+    request->stdin_fd = stdin_fd;
+    request->output_fd = output_fd;
+    request->parent = getpid();
+    return 0;
 }
 
 /* The starting thread: a queue of jobs in, a pipe of result records out. */
@@ -350,77 +412,39 @@ PyDoc_STRVAR(spawn_doc,
 static PyObject *
 spawn(PyObject *module, PyObject *args)
 {
-    PyObject *path_obj, *argv_obj, *envp_obj, *cwd_obj;
-    PyObject *argv_seq = NULL, *envp_seq = NULL, *result = NULL;
-    char **argv = NULL, **envp = NULL;
+    PyObject *argv_obj, *envp_obj;
+    struct arguments arguments;
     int stdin_fd, output_fd, die_with_parent;
     struct request request;
-    pid_t pid;
+    PyObject *result = NULL;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "SOOSiip:spawn", &path_obj, &argv_obj, &envp_obj, &cwd_obj,
-                          &stdin_fd, &output_fd, &die_with_parent)) {
+    if (!PyArg_ParseTuple(args, "SOOSiip:spawn", &arguments.path_obj, &argv_obj, &envp_obj,
+                          &arguments.cwd_obj, &stdin_fd, &output_fd, &die_with_parent)) {
         return NULL;
     }
-    if (strlen(PyBytes_AS_STRING(path_obj)) != (size_t)PyBytes_GET_SIZE(path_obj) ||
-        strlen(PyBytes_AS_STRING(cwd_obj)) != (size_t)PyBytes_GET_SIZE(cwd_obj)) {
-        PyErr_SetString(PyExc_ValueError, "embedded null byte");
+    if (prepare_arguments(&arguments, argv_obj, envp_obj, stdin_fd, output_fd, &request) < 0) {
         return NULL;
     }
-    if (stdin_fd < 3 || output_fd < 3) {
-        PyErr_SetString(PyExc_ValueError, "stdin_fd and output_fd must be 3 or more");
-        return NULL;
-    }
-    argv_seq = PySequence_Fast(argv_obj, "argv must be a sequence of bytes");
-    if (argv_seq == NULL) {
-        goto done;
-    }
-    envp_seq = PySequence_Fast(envp_obj, "envp must be a sequence of bytes");
-    if (envp_seq == NULL) {
-        goto done;
-    }
-    argv = to_array(argv_seq);
-    if (argv == NULL) {
-        goto done;
-    }
-    envp = to_array(envp_seq);
-    if (envp == NULL) {
-        goto done;
-    }
-
-    memset(&request, 0, sizeof(request));
-    request.path = PyBytes_AS_STRING(path_obj);
-    request.argv = argv;
-    request.envp = envp;
-    request.cwd = PyBytes_AS_STRING(cwd_obj);
-    request.stdin_fd = stdin_fd;
-    request.output_fd = output_fd;
     request.die_with_parent = die_with_parent;
-    request.parent = getpid();
 
     Py_BEGIN_ALLOW_THREADS
-    pid = start(&request);
+    start(&request);
     Py_END_ALLOW_THREADS
 
-    (void)pid;
-    if (request.stage == STAGE_CWD) {
-        errno = request.error;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, cwd_obj);
-    } else if (request.stage == STAGE_EXEC) {
-        errno = request.error;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
-    } else if (request.stage != STAGE_NONE) {
-        errno = request.error;
-        PyErr_SetFromErrno(PyExc_OSError);
+    if (request.stage == STAGE_NONE) {
+        result = PyLong_FromLong((long)request.pid);
     } else {
-        result = PyLong_FromLong((long)pid);
+        errno = request.error;
+        if (request.stage == STAGE_CWD) {
+            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arguments.cwd_obj);
+        } else if (request.stage == STAGE_EXEC) {
+            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arguments.path_obj);
+        } else {
+            PyErr_SetFromErrno(PyExc_OSError);
+        }
     }
-
-done:
-    PyMem_Free(argv);
-    PyMem_Free(envp);
-    Py_XDECREF(argv_seq);
-    Py_XDECREF(envp_seq);
+    release_arguments(&arguments);
     return result;
 }
 
@@ -433,9 +457,10 @@ PyDoc_STRVAR(submit_doc,
 static PyObject *
 submit(PyObject *module, PyObject *args)
 {
-    PyObject *path_obj, *argv_obj, *envp_obj, *cwd_obj;
-    PyObject *argv_seq = NULL, *envp_seq = NULL, *result = NULL;
-    char **argv = NULL, **envp = NULL;
+    PyObject *argv_obj, *envp_obj, *path_obj, *cwd_obj;
+    struct arguments arguments;
+    struct request request;
+    char **argv, **envp;
     int stdin_fd, output_fd, die_with_parent;
     long long ticket;
     size_t argc, envc, strings, pointers;
@@ -444,50 +469,34 @@ submit(PyObject *module, PyObject *args)
     char **pointer_cursor;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "LSOOSiip:submit", &ticket, &path_obj, &argv_obj, &envp_obj,
-                          &cwd_obj, &stdin_fd, &output_fd, &die_with_parent)) {
+    if (!PyArg_ParseTuple(args, "LSOOSiip:submit", &ticket, &arguments.path_obj, &argv_obj,
+                          &envp_obj, &arguments.cwd_obj, &stdin_fd, &output_fd,
+                          &die_with_parent)) {
         return NULL;
     }
     if (results[0] < 0) {
         PyErr_SetString(PyExc_RuntimeError, "start_thread() was not called");
         return NULL;
     }
-    if (strlen(PyBytes_AS_STRING(path_obj)) != (size_t)PyBytes_GET_SIZE(path_obj) ||
-        strlen(PyBytes_AS_STRING(cwd_obj)) != (size_t)PyBytes_GET_SIZE(cwd_obj)) {
-        PyErr_SetString(PyExc_ValueError, "embedded null byte");
+    if (prepare_arguments(&arguments, argv_obj, envp_obj, stdin_fd, output_fd, &request) < 0) {
         return NULL;
     }
-    if (stdin_fd < 3 || output_fd < 3) {
-        PyErr_SetString(PyExc_ValueError, "stdin_fd and output_fd must be 3 or more");
-        return NULL;
-    }
-    argv_seq = PySequence_Fast(argv_obj, "argv must be a sequence of bytes");
-    if (argv_seq == NULL) {
-        goto done;
-    }
-    envp_seq = PySequence_Fast(envp_obj, "envp must be a sequence of bytes");
-    if (envp_seq == NULL) {
-        goto done;
-    }
-    argv = to_array(argv_seq);
-    if (argv == NULL) {
-        goto done;
-    }
-    envp = to_array(envp_seq);
-    if (envp == NULL) {
-        goto done;
-    }
+    argv = arguments.argv;
+    envp = arguments.envp;
+    path_obj = arguments.path_obj;
+    cwd_obj = arguments.cwd_obj;
 
     strings = array_size(argv, &argc) + array_size(envp, &envc) +
               (size_t)PyBytes_GET_SIZE(path_obj) + 1 + (size_t)PyBytes_GET_SIZE(cwd_obj) + 1;
     pointers = (argc + 1 + envc + 1) * sizeof(char *);
     job = malloc(sizeof(struct job) + pointers + strings);
     if (job == NULL) {
-        PyErr_NoMemory();
-        goto done;
+        release_arguments(&arguments);
+        return PyErr_NoMemory();
     }
     memset(job, 0, sizeof(struct job));
     job->ticket = ticket;
+    job->request = request;
     pointer_cursor = (char **)job->storage;
     cursor = job->storage + pointers;
     job->request.argv = copy_array(argv, pointer_cursor, &cursor);
@@ -497,12 +506,10 @@ submit(PyObject *module, PyObject *args)
     cursor += PyBytes_GET_SIZE(path_obj) + 1;
     memcpy(cursor, PyBytes_AS_STRING(cwd_obj), (size_t)PyBytes_GET_SIZE(cwd_obj) + 1);
     job->request.cwd = cursor;
-    job->request.stdin_fd = stdin_fd;
-    job->request.output_fd = output_fd;
     job->request.die_with_parent = die_with_parent;
-    job->request.parent = getpid();
     job->request.child_mask = thread_child_mask;
     job->request.child_mask_set = 1;
+    release_arguments(&arguments);
 
     pthread_mutex_lock(&queue_lock);
     if (queue_tail == NULL) {
@@ -513,15 +520,7 @@ submit(PyObject *module, PyObject *args)
     queue_tail = job;
     pthread_cond_signal(&queue_ready);
     pthread_mutex_unlock(&queue_lock);
-    Py_INCREF(Py_None);
-    result = Py_None;
-
-done:
-    PyMem_Free(argv);
-    PyMem_Free(envp);
-    Py_XDECREF(argv_seq);
-    Py_XDECREF(envp_seq);
-    return result;
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {

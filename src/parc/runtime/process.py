@@ -220,11 +220,16 @@ class SpawnMethod(enum.Enum):
     """How a command is started with a parent-death signal, fastest first.
 
     NATIVE: the `_spawn` extension, built at install time when a C compiler
-    is there: vfork, and the signal set in the child before exec.
+    is there. It uses vfork and sets the signal in the child before exec.
     SETPRIV: subprocess with vfork, through util-linux's `setpriv
-    --pdeathsig KILL`, which costs the command an extra exec (about 0.8 ms
-    of CPU). SUBPROCESS: subprocess with `preexec_fn`, which forks the
-    whole interpreter and blocks the event loop for 3-9 ms per command.
+    --pdeathsig KILL`, which costs the command an extra exec (0.6-0.8 ms of
+    CPU on the 2-core development machine). SUBPROCESS: subprocess with
+    `preexec_fn`, which forks the whole interpreter and blocks the event
+    loop for 2-9 ms per command there.
+
+    NOTE: with SETPRIV, a parc killed between the fork and setpriv's prctl
+    leaves the command running: setpriv cannot check that its parent is
+    still the one that started it, as the other two methods do.
     """
 
     NATIVE = "native"
@@ -232,17 +237,17 @@ class SpawnMethod(enum.Enum):
     SUBPROCESS = "subprocess"
 
 
-SETPRIV = "/usr/bin/setpriv"
+SETPRIV_PATH = "/usr/bin/setpriv"
 
 
 @functools.cache
 def _setpriv_works() -> bool:
-    """Whether `setpriv --pdeathsig` is there: util-linux has it since version 2.33."""
-    if not os.access(SETPRIV, os.X_OK):
+    """Check that setpriv is there and knows `--pdeathsig`, which older util-linux lacks."""
+    if not os.access(SETPRIV_PATH, os.X_OK):
         return False
     try:
         completed = subprocess.run(
-            [SETPRIV, "--pdeathsig", "KILL", "true"],
+            [SETPRIV_PATH, "--pdeathsig", "KILL", "true"],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=10,
@@ -322,7 +327,7 @@ def _start(
     arguments = [SHELL, "-c", command]
     preexec: Callable[[], None] | None = None
     if die_with_parent and method is SpawnMethod.SETPRIV:
-        arguments = [SETPRIV, "--pdeathsig", "KILL", *arguments]
+        arguments = [SETPRIV_PATH, "--pdeathsig", "KILL", *arguments]
     elif die_with_parent and _prctl is not None:
         parent = os.getpid()
 
