@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from parc.runtime import process
 from parc.runtime.process import (
     GroupProcess,
     Orphans,
@@ -182,9 +183,9 @@ async def test_start_off_the_event_loop_sees_the_same_world(tmp_path: Path) -> N
     missing, error = await spawn_async("true", str(tmp_path / "missing"), env)
     ignoring, _ = await spawn_async(IGNORED, str(tmp_path), env)
 
-    for process, problem in started:
-        assert process is not None, problem
-        output, code = run_to_end(process)
+    for command, problem in started:
+        assert command is not None, problem
+        output, code = run_to_end(command)
         assert code == 0
         assert output == reference
     assert missing is None
@@ -192,3 +193,21 @@ async def test_start_off_the_event_loop_sees_the_same_world(tmp_path: Path) -> N
     assert ignoring is not None
     ignored, _ = run_to_end(ignoring)
     assert not int(ignored.split()[1], 16) & (1 << (signal.SIGPIPE - 1))
+
+
+@pytest.mark.trio
+async def test_start_falls_back_without_the_extension(tmp_path: Path) -> None:
+    # As on a machine where the extension could not be built.
+    reference, _ = run_to_end(start(PROBE, tmp_path, SpawnMethod.SUBPROCESS, PARC_PROBE="x"))
+    env = {"PATH": os.environ["PATH"], "PARC_PROBE": "x"}
+    process._broken.add(SpawnMethod.NATIVE)
+    try:
+        started, problem = await spawn_async(PROBE, str(tmp_path), env)
+    finally:
+        process._broken.discard(SpawnMethod.NATIVE)
+
+    assert started is not None, problem
+    assert started.popen is not None
+    output, code = run_to_end(started)
+    assert code == 0
+    assert output == reference
