@@ -106,6 +106,7 @@ def test_exit_codes_pass_through(tmp_path: Path, method: SpawnMethod) -> None:
         f"{tmp_path}": 126,
         "kill -TERM $$": -signal.SIGTERM,
         "echo out; echo err >&2": 0,
+        "echo into-stdin >&0": 0,
     }
     for command, expected in cases.items():
         output, code = run_to_end(start(command, tmp_path, method))

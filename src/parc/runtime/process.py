@@ -283,7 +283,8 @@ def _fastest_method() -> SpawnMethod:
 @functools.cache
 def _devnull() -> int:
     """One /dev/null for the stdin of every command; close-on-exec like every fd parc opens."""
-    return os.open(os.devnull, os.O_RDONLY)
+    # Read and write, as subprocess.DEVNULL opens it: `echo x >&0` works.
+    return os.open(os.devnull, os.O_RDWR)
 
 
 _encoded_entries: dict[tuple[str, str], bytes] = {}
