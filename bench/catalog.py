@@ -103,8 +103,8 @@ def dag(settings: Settings) -> list[Benchmark]:
         ),
         targets=(Target("parc", "make", 0.95),),
         note=(
-            "every round follows earlier builds, so parc could order ready steps by recorded "
-            "durations; NOTE: parc records no durations yet and counts each step as 1 s"
+            "every round follows earlier builds, so parc orders ready steps by the durations "
+            "it recorded in them"
         ),
     )
     return [
@@ -146,7 +146,6 @@ def noop(settings: Settings) -> list[Benchmark]:
         targets=(Target("parc", "make", 1.0), Target("parc", "ninja", 3.0)),
         warmups=2,
         verify=verify_up_to_date,
-        note="NOTE: parc does not skip up-to-date steps yet, so each parc run is a full build",
     )
     return [
         Benchmark(

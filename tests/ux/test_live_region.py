@@ -160,7 +160,7 @@ def test_screen_frames_keep_scrolled_lines_and_redraw_region(tmp_path: Path) -> 
     class Sink:
         def write(self, data: bytes) -> int:
             # A terminal's line discipline turns each newline into CR LF.
-            stream.feed(data.replace(b"\n", b"\r\n"))
+            stream.feed(bytes(data).replace(b"\n", b"\r\n"))
             return len(data)
 
         def flush(self) -> None:

@@ -22,7 +22,7 @@ from parc.runtime.process import (
     GroupProcess,
     Orphans,
     end_leftovers,
-    spawn,
+    spawn_async,
     terminate_group,
 )
 
@@ -69,6 +69,7 @@ class ProcessRunner:
         self.base_env = base_env
         self.grace = grace
         self.running: set[GroupProcess] = set()
+        self.signals_sent: list[int] = []
         self.orphans = Orphans()
 
     def environment(self, step: PlanStep) -> dict[str, str]:
@@ -78,18 +79,24 @@ class ProcessRunner:
         return env
 
     def signal_all(self, signum: int) -> None:
+        self.signals_sent.append(signum)
         for process in list(self.running):
             process.signal_group(signum)
 
     async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
         cwd = self.root / step.cwd
-        if not cwd.is_dir():
-            return ExitStatus(None, f"directory `{step.cwd}` does not exist")
-        process, error = spawn(command, str(cwd), self.environment(step))
+        signals_before = len(self.signals_sent)
+        process, error = await spawn_async(command, str(cwd), self.environment(step))
         if process is None:
+            # Checked only now, which saves a stat per command.
+            if not cwd.is_dir():
+                return ExitStatus(None, f"directory `{step.cwd}` does not exist")
             return ExitStatus(None, error)
 
         self.running.add(process)
+        # The command was starting while `signal_all` ran: forward what it missed.
+        for signum in self.signals_sent[signals_before:]:
+            process.signal_group(signum)
         self.orphans.shells.add(process.pid)
         self.orphans.sessions[process.pid] = step.name
         leftover_grace = min(self.grace, LEFTOVER_GRACE)

@@ -35,8 +35,13 @@ class StepLog:
         self.size = 0
         self._file: BinaryIO | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("wb", buffering=0)
+            # The directory exists for every step but the first: try the
+            # open alone, which saves a mkdir and a stat per step.
+            try:
+                self._file = path.open("wb", buffering=0)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = path.open("wb", buffering=0)
 
     def write(self, data: bytes) -> None:
         """Append output of the step to the file and pass it to the live copy."""

@@ -13,6 +13,7 @@ slow terminal would be slowed.
 from __future__ import annotations
 
 import logging
+import select
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -63,7 +64,7 @@ class _Writer:
                 if isinstance(item, FileRange):
                     self._copy(item)
                 else:
-                    self.out.write(item)
+                    self._write_all(item)
             self.out.flush()
         except OSError as error:
             # The reader went away (a closed pipe, a hung-up terminal). The
@@ -85,12 +86,29 @@ class _Writer:
                 chunk = source.read(size)
                 if not chunk:
                     break
-                self.out.write(chunk)
+                self._write_all(chunk)
                 last = chunk[-1:]
                 if remaining is not None:
                     remaining -= len(chunk)
         if part.end_line and last != b"\n":
-            self.out.write(b"\n")
+            self._write_all(b"\n")
+
+    def _write_all(self, data: bytes) -> None:
+        """Write every byte of `data`.
+
+        Under PYTHONUNBUFFERED or `python -u`, stdout is a raw file whose
+        `write` makes one system call. A pipe write that a signal interrupts
+        returns the count written so far (while parc starts a command, its
+        event loop blocks signals, and Linux delivers them to this thread),
+        and a non-blocking stream may accept nothing.
+        """
+        view = memoryview(data)
+        while view:
+            written = self.out.write(view)
+            if written is None:  # a full non-blocking stream
+                select.select([], [self.out], [])
+                continue
+            view = view[written:]
 
 
 class DirectOutput:
