@@ -74,6 +74,59 @@ def test_let_cannot_use_later_variable() -> None:
     assert error.help == "move `let b` above this line"
 
 
+def test_let_used_before_definition_is_not_unused() -> None:
+    with pytest.raises(CompileError) as raised:
+        compile_text('let a = "{{b}}"\nlet b = "x"\ntrack t {\n    run "{{a}}"\n}\n')
+    assert [d.code for d in raised.value.diagnostics] == [Codes.UNDEFINED_VARIABLE]
+
+
+def test_let_using_itself_reports_only_the_use() -> None:
+    with pytest.raises(CompileError) as raised:
+        compile_text('let a = "{{a}}"\ntrack t {\n    run "x"\n}\n')
+    [error] = raised.value.diagnostics
+    assert_diagnostic(
+        error, Codes.UNDEFINED_VARIABLE, "variable `a` is used in its own definition", 1, 10, 5
+    )
+
+
+def test_failed_interpolation_is_not_checked_further() -> None:
+    # Each string with the typo is reported once, as an undefined variable,
+    # and not as the absolute path or invalid glob that the rest makes.
+    text = (
+        'let outdir = "out"\n'
+        "track a {\n"
+        '    owns "{{out_dir}}/**"\n'
+        '    reads "{{out_dir}}/../../x", "{{out_dir}}/[z-a]"\n'
+        '    cwd "{{out_dir}}/.."\n'
+        '    run "x"\n'
+        "}\n"
+    )
+    found = errors(text)
+    assert [error.code for error in found] == [Codes.UNDEFINED_VARIABLE] * 4
+    assert {error.message for error in found} == {"undefined variable `out_dir`"}
+
+
+def test_variable_with_failed_value_is_not_checked_further() -> None:
+    text = 'let out = "{{nope}}"\ntrack a {\n    owns "{{out}}/**"\n    run "x"\n}\n'
+    [error] = errors(text)
+    assert_diagnostic(error, Codes.UNDEFINED_VARIABLE, "undefined variable `nope`", 1, 12, 8)
+
+
+def test_failed_interpolation_owns_nothing() -> None:
+    # `{{typo}}**` would be `**`, which matches the spec file.
+    [error] = errors('let out = "o"\ntrack a {\n    owns "{{typo}}**"\n    run "x"\n}\n')
+    assert error.code is Codes.UNDEFINED_VARIABLE
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3])
+def test_top_level_env_error_reported_once(steps: int) -> None:
+    text = 'env OUT = "{{nope}}"\n' + "".join(
+        f'track t{index} {{\n    run "x"\n}}\n' for index in range(steps)
+    )
+    [error] = errors(text)
+    assert error.code is Codes.UNDEFINED_VARIABLE
+
+
 def test_step_is_reserved() -> None:
     [error] = errors('let step = "x"\ntrack t {\n    run "y"\n}\n')
     assert_diagnostic(
@@ -93,6 +146,80 @@ def test_override_of_unknown_variable() -> None:
     assert error.message == "`ccc=x` overrides `ccc`, which no `let` defines"
     assert error.span is None
     assert error.help == "did you mean `cc`?"
+
+
+OVERRIDDEN = (
+    'let out = "build"\n'
+    'track a {\n    owns "{{out}}/a/**"\n    run "x"\n}\n'
+    'track b after a {\n    reads "{{out}}/a/*.o"\n    owns "{{out}}/b/**"\n    run "x"\n}\n'
+)
+
+
+def test_override_path_problem_reported_once() -> None:
+    [error] = errors(OVERRIDDEN, {"out": "/tmp/abs"})
+    assert_diagnostic(
+        error,
+        Codes.ABSOLUTE_PATH,
+        "absolute path `/tmp/abs/a/**`, because of the override `out=/tmp/abs`",
+        3,
+        10,
+        14,
+    )
+    assert error.primary_label == (
+        "`out` is `/tmp/abs` from the command line override `out=/tmp/abs`"
+    )
+    assert [label.message for label in error.labels] == [
+        "and here: `/tmp/abs/a/*.o`",
+        "and here: `/tmp/abs/b/**`",
+    ]
+    assert error.help == (
+        "paths are relative to the directory of the spec file: pass `out` another value, "
+        'or leave out the override to use `let out = "build"`'
+    )
+
+
+def test_empty_override_named_as_empty() -> None:
+    [error] = errors(OVERRIDDEN, {"out": ""})
+    assert error.code is Codes.ABSOLUTE_PATH
+    assert error.message == "absolute path `/a/**`, because of the override `out=`"
+    assert error.primary_label == "`out` is empty from the command line override `out=`"
+
+
+def test_override_problems_grouped_by_kind() -> None:
+    text = OVERRIDDEN + 'track c {\n    cwd "{{out}}/.."\n    run "x"\n}\n'
+    found = errors(text, {"out": "../x"})
+    assert [error.code for error in found] == [Codes.PATH_OUTSIDE_ROOT]
+    [error] = found
+    assert len(error.labels) == 3
+
+    found = errors(text, {"out": "/x"})
+    assert [error.code for error in found] == [Codes.ABSOLUTE_PATH]
+
+
+def test_override_uses_beyond_label_limit_are_counted() -> None:
+    text = (
+        'let out = "build"\ntrack a {\n'
+        + "".join(f'    owns "{{{{out}}}}/{index}"\n' for index in range(7))
+        + '    run "x"\n}\n'
+    )
+    [error] = errors(text, {"out": "/abs"})
+    assert len(error.labels) == 4
+    assert error.help.endswith("; 2 more strings with it are not shown")
+
+
+def test_path_problem_of_spec_not_blamed_on_override() -> None:
+    # The leading `/` is the spec's, so each use is the spec's error.
+    text = 'let out = "build"\ntrack a {\n    owns "/{{out}}/a", "/{{out}}/b"\n    run "x"\n}\n'
+    found = errors(text, {"out": "o"})
+    assert [error.message for error in found] == ["absolute path `/o/a`", "absolute path `/o/b`"]
+    assert all("override" not in error.help for error in found)
+
+
+def test_override_owning_the_spec_is_named() -> None:
+    text = 'let out = "build"\ntrack a {\n    owns "{{out}}/**"\n    run "x"\n}\n'
+    [error] = errors(text, {"out": "."})
+    assert error.code is Codes.SPEC_OWNED
+    assert error.help.startswith("`out` is `.` from the command line override `out=.`; ")
 
 
 def test_four_braces_are_a_literal() -> None:
@@ -184,11 +311,31 @@ def test_cycle_through_implicit_integrate() -> None:
     assert any("runs after every track" in label.message for label in error.labels) or (
         "runs after every track" in error.primary_label
     )
+    assert error.help == (
+        "each step runs after the next one in the cycle; remove one of these `after` entries, "
+        "or give `i` an `after` list that leaves out `a`"
+    )
+
+
+def test_cycle_of_after_entries_only() -> None:
+    [error] = errors('track a after b {\n    run "a"\n}\ntrack b after a {\n    run "b"\n}\n')
+    assert error.help == (
+        "each step runs after the next one in the cycle; remove one of these `after` entries"
+    )
 
 
 def test_self_dependency() -> None:
     [error] = errors('track a after a {\n    run "a"\n}\n')
     assert_diagnostic(error, Codes.SELF_DEPENDENCY, "step `a` runs after itself", 1, 15, 1)
+
+
+def test_repeated_names_reported_once() -> None:
+    text = 'track a after a, a {\n    after a, b\n    after b\n    run "a"\n}\ndefault c, c\n'
+    assert [error.code for error in errors(text)] == [
+        Codes.SELF_DEPENDENCY,
+        Codes.UNDEFINED_STEP,
+        Codes.UNDEFINED_STEP,
+    ]
 
 
 # Settings and limits.

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
 
 from parc.compiler.conflicts import GlobSite, check_files, check_spec_owned
 from parc.compiler.cycles import find_cycles
-from parc.compiler.names import Variables, did_you_mean, expand, suggest
+from parc.compiler.names import Resolved, Variables, did_you_mean, expand, suggest
+from parc.compiler.overrides import OverrideProblems
 from parc.diagnostics import Codes, CompileError, Diagnostic, Label, Severity
 from parc.globs import AbsolutePath, Glob, GlobError, PathEscape, normalize_path, parse_glob
 from parc.grammar import syntax as s
@@ -112,10 +113,17 @@ class _Analyzer:
         self.top_env = self._collect_env(
             [statement for statement in statements if isinstance(statement, s.Env)]
         )
+        # Top-level values are resolved once; each step only expands `{{step}}`.
+        self.top_env_values = {
+            key: (statement.value, self._resolve(statement.value))
+            for key, statement in self.top_env.items()
+        }
         self.steps = self._collect_steps(statements)
+        self.override_problems = OverrideProblems(self.source, lets, self.overrides)
         self.used_pools: set[str] = set()
         self.read_sites: list[GlobSite] = []
         self.own_sites: list[GlobSite] = []
+        self.owns_from_overrides: dict[Span, frozenset[str]] = {}
 
         edges = self._resolve_dependencies()
         defaults = self._resolve_defaults(statements)
@@ -127,16 +135,19 @@ class _Analyzer:
             for index, (name, info) in enumerate(self.steps.items())
         ]
         self.diagnostics.extend(self.variables.diagnostics)
+        self.diagnostics.extend(self.override_problems.diagnostics())
         self._warn_unused(lets, statements)
 
         if not self.has_errors:
             self.diagnostics.extend(find_cycles(self.source, list(self.steps), edges))
         unowned_reads: tuple[GlobSite, ...] = ()
         if not self.has_errors:
-            files = check_files(self.source, plan_steps, self.read_sites, self.own_sites)
+            implicit = frozenset((edge.step, edge.target) for edge in edges if edge.implicit)
+            files = check_files(self.source, plan_steps, self.read_sites, self.own_sites, implicit)
             self.diagnostics.extend(files.diagnostics)
             unowned_reads = files.unowned_reads
-        self.diagnostics.extend(check_spec_owned(self.source, self.own_sites, self._spec_name()))
+        spec_owned = check_spec_owned(self.source, self.own_sites, self._spec_name())
+        self.diagnostics.extend(self._name_overrides(spec_owned))
 
         if self.has_errors:
             raise CompileError(self.diagnostics)
@@ -150,6 +161,17 @@ class _Analyzer:
         )
         warnings = tuple(sorted(self.diagnostics, key=Diagnostic.sort_key))
         return Compiled(plan, warnings, self.source, unowned_reads)
+
+    def _name_overrides(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        """Add to each diagnostic about an `owns` glob the overrides that its value contains."""
+        named = []
+        for diagnostic in diagnostics:
+            overrides = self.owns_from_overrides.get(diagnostic.span) if diagnostic.span else None
+            if overrides:
+                described = self.override_problems.describe(tuple(sorted(overrides)))
+                diagnostic = attrs.evolve(diagnostic, help=f"{described}; {diagnostic.help}")
+            named.append(diagnostic)
+        return named
 
     def _spec_name(self) -> str:
         """Return the spec file's path relative to the root, its directory: the file's name."""
@@ -309,6 +331,9 @@ class _Analyzer:
             seen: set[str] = set()
             for reference in info.after:
                 target = reference.text
+                if target in seen:
+                    continue  # a repeated name counts, and is reported, once
+                seen.add(target)
                 if target == name:
                     self.error(
                         Diagnostic(
@@ -323,9 +348,7 @@ class _Analyzer:
                 if target not in self.steps:
                     self.error(self._undefined_step(reference, "after"))
                     continue
-                if target not in seen:
-                    seen.add(target)
-                    edges.append(Edge(name, target, reference.span))
+                edges.append(Edge(name, target, reference.span))
         return edges
 
     def _undefined_step(self, reference: s.Name, where: str) -> Diagnostic:
@@ -343,13 +366,17 @@ class _Analyzer:
 
     def _resolve_defaults(self, statements: tuple[s.TopStatement, ...]) -> tuple[str, ...]:
         defaults: list[str] = []
+        seen: set[str] = set()
         for statement in statements:
             if not isinstance(statement, s.Default):
                 continue
             for reference in statement.names:
+                if reference.text in seen:
+                    continue
+                seen.add(reference.text)
                 if reference.text not in self.steps:
                     self.error(self._undefined_step(reference, "default"))
-                elif reference.text not in defaults:
+                else:
                     defaults.append(reference.text)
         return tuple(defaults)
 
@@ -359,24 +386,35 @@ class _Analyzer:
         decl = info.decl
         name = decl.name.text
 
-        def text(string: s.String) -> str:
-            parts = string.parts
-            if len(parts) == 1 and type(parts[0]) is s.Text:
-                return parts[0].value  # most strings are plain text
-            return expand(self.variables.template(string), name)
+        def value(string: s.String) -> tuple[str, Resolved | None]:
+            resolved = self._resolve(string)
+            return _text(string, resolved, name), resolved
 
-        env = {key: text(statement.value) for key, statement in self.top_env.items()}
+        def text(string: s.String) -> str:
+            return value(string)[0]
+
+        env = {
+            key: _text(string, resolved, name)
+            for key, (string, resolved) in self.top_env_values.items()
+        }
         env.update({key: text(statement.value) for key, statement in info.env.items()})
 
-        reads = [self._glob(string, text(string)) for string in info.reads]
-        owns = [self._glob(string, text(string)) for string in info.owns]
+        reads = [self._glob(name, string, *value(string)) for string in info.reads]
+        owns = []
+        for string in info.owns:
+            text_value, resolved = value(string)
+            owns.append(self._glob(name, string, text_value, resolved))
+            if resolved is not None and resolved.overrides:
+                self.owns_from_overrides[string.span] = resolved.overrides
         for string, glob in zip(info.reads, reads, strict=True):
             if glob is not None:
                 self.read_sites.append(GlobSite(name, glob, string.span))
         for string, glob in zip(info.owns, owns, strict=True):
             if glob is not None:
                 self.own_sites.append(GlobSite(name, glob, string.span))
-        cwd = self._cwd(info.cwd, text(info.cwd.path)) if info.cwd is not None else "."
+        cwd = "."
+        if info.cwd is not None:
+            cwd = self._cwd(name, info.cwd, *value(info.cwd.path))
         commands = tuple(text(string) for string in info.runs)
 
         if not info.runs:
@@ -426,33 +464,62 @@ class _Analyzer:
             location=f"{self.source.name}:{position.line}:{position.column}",
         )
 
-    def _glob(self, string: s.String, value: str) -> Glob | None:
+    def _resolve(self, string: s.String) -> Resolved | None:
+        """Resolve a string's interpolations; None for plain text, which needs no resolving."""
+        parts = string.parts
+        if len(parts) == 1 and type(parts[0]) is s.Text:
+            return None
+        return self.variables.resolve(string)
+
+    def _glob(
+        self, step: str, string: s.String, value: str, resolved: Resolved | None
+    ) -> Glob | None:
+        if resolved is not None and not resolved.complete:
+            return None  # a failed interpolation is reported already
         try:
             return parse_glob(value)
         except GlobError as problem:
-            self.error(self._path_problem(string, value, problem))
+            self._path_problem(step, string, value, resolved, problem, parse_glob)
             return None
 
-    def _cwd(self, statement: s.Cwd, value: str) -> str:
+    def _cwd(self, step: str, statement: s.Cwd, value: str, resolved: Resolved | None) -> str:
+        if resolved is not None and not resolved.complete:
+            return "."
         try:
             return normalize_path(value)
         except GlobError as problem:
-            self.error(self._path_problem(statement.path, value, problem))
+            self._path_problem(step, statement.path, value, resolved, problem, normalize_path)
             return "."
 
-    def _path_problem(self, string: s.String, value: str, problem: GlobError) -> Diagnostic:
+    def _path_problem(
+        self,
+        step: str,
+        string: s.String,
+        value: str,
+        resolved: Resolved | None,
+        problem: GlobError,
+        check: Callable[[str], object],
+    ) -> None:
+        """Report an invalid path, or record it as the fault of a command-line override."""
         code = Codes.INVALID_GLOB
         if isinstance(problem, AbsolutePath):
             code = Codes.ABSOLUTE_PATH
         elif isinstance(problem, PathEscape):
             code = Codes.PATH_OUTSIDE_ROOT
+        caused_by_override = (
+            resolved is not None
+            and resolved.overrides
+            and self.override_problems.add(step, string, value, resolved, code, problem, check)
+        )
+        if caused_by_override:
+            return
         span = string.span
         raw = self.source.text[span.start : span.end]
         # Point at the offending character when the literal is written plainly.
         if not string.long and raw[1:-1] == value and problem.offset < len(value):
             start = span.start + 1 + problem.offset
             span = Span(start, start + problem.width)
-        return Diagnostic(code, problem.message, self.source, span, help=problem.help)
+        self.error(Diagnostic(code, problem.message, self.source, span, help=problem.help))
 
     def _timeout(self, statement: s.Timeout | None) -> float | None:
         if statement is None:
@@ -513,3 +580,12 @@ class _Analyzer:
                         help=f"remove it, or add `pool {name}` to the steps it should limit",
                     )
                 )
+
+
+def _text(string: s.String, resolved: Resolved | None, step: str) -> str:
+    """Return the value of a string for `step`; `resolved` is None for plain text."""
+    if resolved is None:
+        text = string.parts[0]
+        assert isinstance(text, s.Text)
+        return text.value
+    return expand(resolved.template, step)
