@@ -8,12 +8,11 @@ the statement being written.
 
 from __future__ import annotations
 
-import difflib
-
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from parc.diagnostics import Codes, Diagnostic, Label
+from parc.grammar import hints
 from parc.grammar.syntax import KEYWORDS
 from parc.source import Source, Span
 
@@ -98,8 +97,12 @@ def _unexpected_characters(
     message = f"unexpected character `{shown}`"
     if expected:
         message += f", expected {expected}"
+    accepted = _accepted(error)
+    number = hints.number_help(hints.statement_keyword(error))
     if char in "'`":
         help = 'strings, globs and commands go in double quotes: `"..."`'
+    elif char in "-." and number is not None and accepted & {"INT", "DURATION", "_NL"}:
+        help = number
     else:
         help = "remove it; each statement goes on a line of its own"
     diagnostic = Diagnostic(
@@ -127,7 +130,8 @@ def _unexpected_token(
             f"`{token}` is a keyword and cannot be used as a name",
             source,
             span,
-            help=f"choose another name, such as `{token}-step`",
+            help="choose another name, such as "
+            f"`{hints.name_example(str(token), hints.statement_keyword(error))}`",
         )
         return diagnostic, None
 
@@ -180,13 +184,21 @@ def _unexpected_token(
     message = f"expected {words}"
     if previous is not None and previous != "{":
         message += f" after `{previous}`"
-    message += f", found {_found_words(token)}"
+    found = _found_words(token)
+    if expected == {"DURATION"}:
+        # `90min` is lexed as `90` and `min`: show and underline both.
+        end = hints.written_duration_end(text, token)
+        if end is not None:
+            span = Span(span.start, end)
+            found = f"`{text[span.start : end]}`"
+    message += f", found {found}"
+    keyword = hints.statement_keyword(error)
     diagnostic = Diagnostic(
         Codes.SYNTAX,
         message,
         source,
         span,
-        help=_syntax_help(expected, token, previous),
+        help=_syntax_help(text, expected, token, previous, keyword),
     )
     # After a dangling comma the error sits on a later line than the mistake,
     # so blanking that line would only lead to more confusing errors.
@@ -239,11 +251,7 @@ def _previous_token(error: UnexpectedToken) -> str | None:
     parser = error.interactive_parser
     if parser is None:
         return None
-    stack = [
-        value
-        for value in parser.parser_state.value_stack
-        if not (isinstance(value, Token) and value.type == "_NL")
-    ]
+    stack = [value for value in parser.parser_state.value_stack if not hints.is_newlines(value)]
     if not stack:
         return None
     last = stack[-1]
@@ -296,29 +304,29 @@ def _join(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _syntax_help(expected: set[str], token: Token, previous: str | None) -> str:
+def _syntax_help(
+    text: str, expected: set[str], token: Token, previous: str | None, keyword: Token | None
+) -> str:
     keywords = {name.lower() for name in expected if name.lower() in KEYWORDS}
     if token.type == "NAME" and keywords:
-        close = difflib.get_close_matches(str(token), sorted(keywords), n=1, cutoff=0.6)
-        if close:
-            return f"did you mean `{close[0]}`?"
-        return "a statement starts with one of the keywords listed"
+        return hints.keyword_help(text, token, keywords)
     if "LBRACE" in expected and token.type == "_NL":
         return "put the `{` that opens the block on the same line as its header"
     if expected == {"EQUAL"}:
-        return 'write `NAME = VALUE`, such as `let cc = "gcc"`'
+        return hints.assignment_help(text, token, keyword)
     if previous == "," and token.type not in ("NAME", "STRING", "LONG_STRING"):
         return "remove the `,` that ends the list, or continue the list after it"
     if expected <= {"STRING", "LONG_STRING"}:
-        return 'write it in double quotes, such as `"src/*.c"`'
+        return hints.quote_help(text, token, keyword)
     if expected == {"DURATION"}:
-        if token.type == "INT":
-            return f"add a unit: `{token}ms`, `{token}s`, `{token}m` or `{token}h`"
-        return "write a number with a unit: `500ms`, `30s`, `2m` or `1h`"
+        return hints.duration_help(text, token)
     if expected == {"INT"}:
         return "write a whole number, such as `2`"
     if expected == {"NAME"}:
         return "a name starts with a letter or `_`, then letters, digits, `_` or `-`"
+    one_value = hints.one_value_help(keyword)
+    if token.type == "COMMA" and one_value is not None:
+        return one_value
     if "_NL" in expected and token.type != "_NL":
         return "each statement goes on its own line; separate list items with `,`"
     if "COMMA" in expected:
