@@ -79,6 +79,7 @@ class Codes:
     UNUSED_VARIABLE = Code("W0102", "unused variable")
     UNUSED_POOL = Code("W0103", "unused pool")
     UNMATCHED_READS = Code("W0104", "reads glob matches nothing")
+    QUOTED_ESCAPE = Code("W0105", "escape inside shell single quotes")
 
     @classmethod
     def all(cls) -> list[Code]:

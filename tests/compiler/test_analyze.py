@@ -452,6 +452,80 @@ def test_cwd_outside_root() -> None:
     assert_diagnostic(error, Codes.PATH_OUTSIDE_ROOT, "`..` leaves the project root", 2, 10, 2)
 
 
+# Escapes in shell single quotes.
+
+
+def quoted_escapes(text: str, overrides: Mapping[str, str] | None = None) -> list[Diagnostic]:
+    compiled = compile_text(text, overrides)
+    return [warning for warning in compiled.warnings if warning.code is Codes.QUOTED_ESCAPE]
+
+
+def test_escape_in_single_quotes_warns() -> None:
+    text = "track a {\n    run \"echo 'x,y' | sed 's/,/\\n/'\"\n}\n"
+    [warning] = quoted_escapes(text)
+    assert_diagnostic(
+        warning,
+        Codes.QUOTED_ESCAPE,
+        "`\\n` puts a newline inside single quotes in the command",
+        2,
+        32,
+        2,
+    )
+    assert warning.primary_label == "parc turns this into a newline"
+    assert warning.help == "write `\\\\n` to pass a backslash and `n` to the command"
+
+
+def test_several_quoted_escapes_one_warning() -> None:
+    text = "track a {\n    run \"printf 'a\\tb\\n' '\\t'\"\n}\n"
+    [warning] = quoted_escapes(text)
+    assert warning.message == "`\\t` puts a tab inside single quotes in the command"
+    assert [label.message for label in warning.labels] == ["and `\\n` here", "and `\\t` here"]
+    assert warning.help == (
+        "write `\\\\t` and `\\\\n` to pass a backslash and `t` or `n` to the command"
+    )
+
+
+def test_quoted_escape_in_long_string_points_into_file() -> None:
+    text = 'track a {\n    run """\n        tr \'\\t\' \',\'\n    """\n}\n'
+    [warning] = quoted_escapes(text)
+    assert warning.message == "`\\t` puts a tab inside single quotes in the command"
+    assert warning.source is not None
+    assert warning.span is not None
+    where = warning.source.position(warning.span.start)
+    assert (where.line, where.column) == (3, 13)
+
+
+def test_quotes_from_variables_count() -> None:
+    text = 'let q = "\'"\ntrack a {\n    run "echo {{q}}a\\nb{{q}}"\n}\n'
+    [warning] = quoted_escapes(text)
+    assert warning.message == "`\\n` puts a newline inside single quotes in the command"
+    assert quoted_escapes(text, {"q": '"'}) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'printf \\"a\\tb\\n\\"',  # double quotes
+        "echo a\\necho b",  # a line break between two commands
+        "cat <<'EOF'\\nit's\\tfine\\nEOF",  # a here-document
+        "echo $'a\\nb'",  # ANSI-C quotes
+        "echo x # it's\\necho \\t",  # a comment
+        "sed 's/,/\\\\n/'",  # an escaped backslash and `n`
+        "echo \\\\'\\n\\\\'",  # escaped quotes are no quotes
+    ],
+)
+def test_escape_outside_single_quotes_no_warning(command: str) -> None:
+    assert quoted_escapes(f'track a {{\n    run "{command}"\n}}\n') == []
+
+
+def test_escape_outside_run_no_warning() -> None:
+    text = (
+        'let sep = "\\n"\nenv SEP = "\'\\t\'"\n'
+        "track a {\n    desc \"'a\\tb'\"\n    run \"echo '{{sep}}'\"\n}\n"
+    )
+    assert quoted_escapes(text) == []
+
+
 # Reporting.
 
 

@@ -19,8 +19,16 @@ import attrs
 
 from parc.compiler.conflicts import GlobSite, check_files, check_spec_owned
 from parc.compiler.cycles import find_cycles
-from parc.compiler.names import Resolved, Variables, did_you_mean, expand, suggest
+from parc.compiler.names import (
+    STEP_VARIABLE,
+    Resolved,
+    Variables,
+    did_you_mean,
+    expand,
+    suggest,
+)
 from parc.compiler.overrides import OverrideProblems
+from parc.compiler.shell import single_quoted
 from parc.diagnostics import Codes, CompileError, Diagnostic, Label, Severity
 from parc.globs import AbsolutePath, Glob, GlobError, PathEscape, normalize_path, parse_glob
 from parc.grammar import syntax as s
@@ -416,6 +424,8 @@ class _Analyzer:
         if info.cwd is not None:
             cwd = self._cwd(name, info.cwd, *value(info.cwd.path))
         commands = tuple(text(string) for string in info.runs)
+        for string in info.runs:
+            self._warn_quoted_escapes(name, string)
 
         if not info.runs:
             self.error(
@@ -521,6 +531,35 @@ class _Analyzer:
             span = Span(start, start + problem.width)
         self.error(Diagnostic(code, problem.message, self.source, span, help=problem.help))
 
+    def _warn_quoted_escapes(self, step: str, string: s.String) -> None:
+        """Warn about `\\n` and `\\t` escapes that end up inside the command's single quotes."""
+        if not any(isinstance(part, s.Text) and part.escapes for part in string.parts):
+            return
+        pieces: list[str] = []
+        escapes: list[tuple[int, s.Escape]] = []  # (index in the command, escape)
+        length = 0
+        for part in string.parts:
+            if isinstance(part, s.Text):
+                escapes.extend((length + escape.index, escape) for escape in part.escapes)
+                piece = part.value
+            elif part.name == STEP_VARIABLE:
+                piece = step
+            elif part.name in self.variables.values:
+                piece = expand(self.variables.values[part.name], step)
+            else:
+                return  # an undefined variable, reported already
+            pieces.append(piece)
+            length += len(piece)
+
+        ranges = single_quoted("".join(pieces))
+        quoted = [
+            escape
+            for index, escape in escapes
+            if any(start <= index < end for start, end in ranges)
+        ]
+        if quoted:
+            self.error(_quoted_escapes(self.source, quoted))
+
     def _timeout(self, statement: s.Timeout | None) -> float | None:
         if statement is None:
             return None
@@ -589,3 +628,25 @@ def _text(string: s.String, resolved: Resolved | None, step: str) -> str:
         assert isinstance(text, s.Text)
         return text.value
     return expand(resolved.template, step)
+
+
+def _quoted_escapes(source: Source, escapes: list[s.Escape]) -> Diagnostic:
+    """Warn about escapes that put a newline or a tab inside shell single quotes."""
+    written = [source.text[escape.span.start : escape.span.end] for escape in escapes]
+    first = written[0]
+    meaning = "a newline" if first == "\\n" else "a tab"
+    kinds = list(dict.fromkeys(written))  # in the order they appear
+    letters = " or ".join(f"`{kind[1]}`" for kind in kinds)
+    doubled = " and ".join(f"`\\{kind}`" for kind in kinds)
+    return Diagnostic(
+        Codes.QUOTED_ESCAPE,
+        f"`{first}` puts {meaning} inside single quotes in the command",
+        source,
+        escapes[0].span,
+        primary_label=f"parc turns this into {meaning}",
+        labels=tuple(
+            Label(source, escape.span, f"and `{kind}` here")
+            for escape, kind in zip(escapes[1:], written[1:], strict=True)
+        ),
+        help=f"write {doubled} to pass a backslash and {letters} to the command",
+    )
