@@ -73,6 +73,7 @@ class Codes:
     INVALID_TIMEOUT = Code("E0502", "invalid timeout")
     INVALID_POOL_SIZE = Code("E0503", "invalid pool size")
     INVALID_ENV_NAME = Code("E0504", "invalid environment variable name")
+    MULTI_LINE_DESC = Code("E0505", "multi-line description")
 
     # Warnings.
     NO_RUN = Code("W0101", "step without commands")

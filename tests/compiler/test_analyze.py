@@ -452,6 +452,31 @@ def test_cwd_outside_root() -> None:
     assert_diagnostic(error, Codes.PATH_OUTSIDE_ROOT, "`..` leaves the project root", 2, 10, 2)
 
 
+@pytest.mark.parametrize(
+    ("desc", "column", "width", "label"),
+    [
+        ('"one\\ntwo"', 14, 2, "a line break"),
+        ('"""\n        one\n        two\n    """', 10, 3, "this string spans lines"),
+        ('"{{text}}"', 10, 10, "its value has a line break"),
+        ('"one\r"', 10, 6, "its value has a line break"),
+    ],
+)
+def test_desc_must_be_one_line(desc: str, column: int, width: int, label: str) -> None:
+    text = f'let text = "a\\nb"\ntrack a {{\n    desc {desc}\n    run "{{{{text}}}}"\n}}\n'
+    [error] = errors(text)
+    assert_diagnostic(error, Codes.MULTI_LINE_DESC, "a `desc` must be one line", 3, column, width)
+    assert error.primary_label == label
+    assert error.help == (
+        "`parc list` shows it as one row of a table; put the details in a comment above the step"
+    )
+
+
+def test_desc_with_tab_or_failed_interpolation_not_multi_line() -> None:
+    assert step('track a {\n    desc "a\\tb"\n    run "x"\n}\n', "a").desc == "a\tb"
+    [error] = errors('track a {\n    desc "{{nope}}\\n"\n    run "x"\n}\n')
+    assert error.code is Codes.UNDEFINED_VARIABLE
+
+
 # Escapes in shell single quotes.
 
 

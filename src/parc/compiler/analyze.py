@@ -463,7 +463,7 @@ class _Analyzer:
             index=index,
             commands=commands,
             after=after,
-            desc=text(info.desc.value) if info.desc is not None else "",
+            desc=self._desc(info.desc, *value(info.desc.value)) if info.desc is not None else "",
             env=tuple(env.items()),
             cwd=cwd,
             reads=tuple(glob.text for glob in reads if glob is not None),
@@ -559,6 +559,42 @@ class _Analyzer:
         ]
         if quoted:
             self.error(_quoted_escapes(self.source, quoted))
+
+    def _desc(self, statement: s.Desc, value: str, resolved: Resolved | None) -> str:
+        """Check that a description is one line: `parc list` shows it in a table."""
+        if "\n" not in value and "\r" not in value:
+            return value
+        if resolved is not None and not resolved.complete:
+            return value
+        string = statement.value
+        span = string.span
+        label = "this string spans lines" if string.long else "its value has a line break"
+        escape = next(
+            (
+                escape
+                for part in string.parts
+                if isinstance(part, s.Text)
+                for escape in part.escapes
+                if part.value[escape.index] == "\n"
+            ),
+            None,
+        )
+        if escape is not None:
+            span, label = escape.span, "a line break"
+        elif string.long:
+            span = Span(span.start, span.start + 3)  # the opening quotes
+        self.error(
+            Diagnostic(
+                Codes.MULTI_LINE_DESC,
+                "a `desc` must be one line",
+                self.source,
+                span,
+                primary_label=label,
+                help="`parc list` shows it as one row of a table; "
+                "put the details in a comment above the step",
+            )
+        )
+        return value
 
     def _timeout(self, statement: s.Timeout | None) -> float | None:
         if statement is None:
