@@ -145,6 +145,14 @@ def test_completion_offers_steps_and_variables(project: Path) -> None:
     assert _complete(project, "parc plan r", 2) == ["release"]
 
 
+def test_completion_of_clean_and_check(project: Path) -> None:
+    assert _complete(project, "parc clean ", 2) == ["cc=", "lib", "app", "release"]
+    assert _complete(project, "parc clean r", 2) == ["release"]
+    assert _complete(project, "parc check ", 2) == ["cc="]
+    assert _complete(project, "parc check a", 2) == []
+    assert _complete(project, "parc build -j ", 3) == ["cc=", "lib", "app", "release"]
+
+
 def test_completion_of_broken_spec_offers_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import click
 
 from parc.cli.common import load, split_arguments
+from parc.cli.complete import complete_overrides
 from parc.cli.errors import EXIT_OK, UserError
 
 
 @click.command()
-@click.argument("overrides", nargs=-1, metavar="[NAME=VALUE ...]")
+@click.argument(
+    "overrides", nargs=-1, metavar="[NAME=VALUE ...]", shell_complete=complete_overrides
+)
 @click.option(
     "-f",
     "--file",
