@@ -27,6 +27,7 @@ from __future__ import annotations
 import attrs
 
 from parc.grammar import syntax as s
+from parc.grammar.strings import common_prefix
 from parc.source import Source
 
 INDENT = "    "
@@ -81,7 +82,8 @@ def _string(source: Source, string: s.String, indent: str) -> str:
         return raw
     closing_alone = _is_blank(rest[-1])
     content = rest[:-1] if closing_alone else rest
-    common = _common_indent([line for line in content if not _is_blank(line)])
+    written = [line for line in content if not _is_blank(line)]
+    common = common_prefix([line[: len(line) - len(line.lstrip(" \t"))] for line in written])
     lines = [""]
     for line in content:
         if _is_blank(line):
@@ -95,18 +97,6 @@ def _string(source: Source, string: s.String, indent: str) -> str:
 
 def _is_blank(line: str) -> bool:
     return not line.strip(" \t\r")
-
-
-def _common_indent(lines: list[str]) -> str:
-    """Return the spaces and tabs that start every line, compared character by character."""
-    indents = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines]
-    if not indents:
-        return ""
-    common = indents[0]
-    for indent in indents[1:]:
-        while not indent.startswith(common):
-            common = common[:-1]
-    return common
 
 
 def _list(source: Source, head: str, items: list[s.String] | list[str], depth: int) -> list[str]:

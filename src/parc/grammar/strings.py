@@ -149,7 +149,7 @@ def _dedent(chars: list[tuple[str, int]]) -> list[tuple[str, int]]:
         lines[-1] = _strip_newline(lines[-1])
 
     indents = [_indent(line) for line in lines if not _is_blank(line)]
-    common = _common_prefix(indents)
+    common = common_prefix(indents)
     result: list[tuple[str, int]] = []
     for line in lines:
         if _is_blank(line):
@@ -178,7 +178,8 @@ def _indent(line: list[tuple[str, int]]) -> str:
     return "".join(chars)
 
 
-def _common_prefix(indents: list[str]) -> str:
+def common_prefix(indents: list[str]) -> str:
+    """Return the longest text that starts every indentation, compared character by character."""
     if not indents:
         return ""
     prefix = indents[0]
