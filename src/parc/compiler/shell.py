@@ -6,14 +6,20 @@ for the program, which single quotes would pass on unchanged. To warn about
 that, and only about that, the compiler needs the ranges of the command
 that are inside plain single quotes.
 
-The scanner follows the quoting rules of POSIX sh: a backslash outside
-quotes escapes the next character; single quotes end at the next `'`;
-double quotes end at the next unescaped `"` and treat `'` as an ordinary
-character; `$(...)`, `${...}` and backquotes start a new context, inside
-double quotes too; `#` at the start of a word starts a comment; and the
-body of a here-document is text in which quotes mean nothing. `$'...'`,
-which bash, zsh and newer shells read with backslash escapes, is not a
-plain single-quoted range: there, a real newline and `\\n` mean the same.
+The scanner follows the quoting rules of POSIX sh:
+
+- a backslash outside quotes escapes the next character;
+- single quotes end at the next `'`;
+- double quotes end at the next unescaped `"`, and a `'` in them is an
+  ordinary character;
+- `$(...)`, `${...}` and backquotes start a new context, inside double
+  quotes too;
+- `#` at the start of a word starts a comment;
+- the body of a here-document is text in which quotes mean nothing.
+
+`$'...'`, which bash, zsh and newer shells read with backslash escapes, is
+not a plain single-quoted range, because there a real newline and `\\n`
+mean the same.
 """
 
 from __future__ import annotations
