@@ -543,6 +543,13 @@ def test_escape_outside_single_quotes_no_warning(command: str) -> None:
     assert quoted_escapes(f'track a {{\n    run "{command}"\n}}\n') == []
 
 
+def test_failed_interpolation_no_quoted_escape_warning() -> None:
+    text = 'let q = "\'{{nope}}"\ntrack a {\n    run "echo {{q}}a\\nb\'"\n}\n'
+    with pytest.raises(CompileError) as raised:
+        compile_text(text)
+    assert [d.code for d in raised.value.diagnostics] == [Codes.UNDEFINED_VARIABLE]
+
+
 def test_escape_outside_run_no_warning() -> None:
     text = (
         'let sep = "\\n"\nenv SEP = "\'\\t\'"\n'

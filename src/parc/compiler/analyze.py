@@ -544,10 +544,10 @@ class _Analyzer:
                 piece = part.value
             elif part.name == STEP_VARIABLE:
                 piece = step
-            elif part.name in self.variables.values:
+            elif part.name in self.variables.values and part.name not in self.variables.incomplete:
                 piece = expand(self.variables.values[part.name], step)
             else:
-                return  # an undefined variable, reported already
+                return  # a failed interpolation, reported already
             pieces.append(piece)
             length += len(piece)
 
