@@ -71,7 +71,6 @@ class Variables:
 
     def __init__(self, source: Source, lets: list[s.Let], overrides: Mapping[str, str]) -> None:
         self.source = source
-        self.overrides = overrides
         self.diagnostics: list[Diagnostic] = []
         self.values: dict[str, Template] = {}
         self.definitions: dict[str, s.Let] = {}

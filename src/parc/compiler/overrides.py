@@ -91,7 +91,7 @@ class OverrideProblems:
             help += f"; {unshown} more {strings} not shown"
         return Diagnostic(
             code,
-            f"{first.problem.message}, because of {self._overrides(names)}",
+            f"{first.problem.message}, because of the {self._overrides(names)}",
             self.source,
             first.string.span,
             primary_label=self.describe(names),
@@ -109,13 +109,11 @@ class OverrideProblems:
                 for name in names
             ]
         )
-        words = _join([f"`{name}={self.overrides[name]}`" for name in names])
-        plural = "s" if len(names) > 1 else ""
-        return f"{values} from the command line override{plural} {words}"
+        return f"{values} from the command line {self._overrides(names)}"
 
     def _overrides(self, names: tuple[str, ...]) -> str:
         words = _join([f"`{name}={self.overrides[name]}`" for name in names])
-        return f"the override {words}" if len(names) == 1 else f"the overrides {words}"
+        return f"override {words}" if len(names) == 1 else f"overrides {words}"
 
     def _fix(self, names: tuple[str, ...]) -> str:
         """Say how to fix the override: another value, or the spec's own `let`."""
