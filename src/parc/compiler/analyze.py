@@ -395,8 +395,11 @@ class _Analyzer:
         name = decl.name.text
 
         def value(string: s.String) -> tuple[str, Resolved | None]:
-            resolved = self._resolve(string)
-            return _text(string, resolved, name), resolved
+            parts = string.parts
+            if len(parts) == 1 and type(parts[0]) is s.Text:
+                return parts[0].value, None  # most strings are plain text
+            resolved = self.variables.resolve(string)
+            return expand(resolved.template, name), resolved
 
         def text(string: s.String) -> str:
             return value(string)[0]
@@ -425,7 +428,8 @@ class _Analyzer:
             cwd = self._cwd(name, info.cwd, *value(info.cwd.path))
         commands = tuple(text(string) for string in info.runs)
         for string in info.runs:
-            self._warn_quoted_escapes(name, string)
+            if any(type(part) is s.Text and part.escapes for part in string.parts):
+                self._warn_quoted_escapes(name, string)
 
         if not info.runs:
             self.error(
@@ -533,8 +537,6 @@ class _Analyzer:
 
     def _warn_quoted_escapes(self, step: str, string: s.String) -> None:
         """Warn about `\\n` and `\\t` escapes that end up inside the command's single quotes."""
-        if not any(isinstance(part, s.Text) and part.escapes for part in string.parts):
-            return
         pieces: list[str] = []
         escapes: list[tuple[int, s.Escape]] = []  # (index in the command, escape)
         length = 0

@@ -112,7 +112,7 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
             index += 2
             continue
         if any(literal):
-            parts.append(Text("".join(literal), tuple(escapes)))
+            parts.append(Text("".join(literal), tuple(escapes) if escapes else ()))
         literal = []
         escapes = []
         length = 0
@@ -121,7 +121,7 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
         index = match.end()
 
     if any(literal):
-        parts.append(Text("".join(literal), tuple(escapes)))
+        parts.append(Text("".join(literal), tuple(escapes) if escapes else ()))
     return String(tuple(parts), span, long=long), problems
 
 
