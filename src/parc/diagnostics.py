@@ -73,12 +73,14 @@ class Codes:
     INVALID_TIMEOUT = Code("E0502", "invalid timeout")
     INVALID_POOL_SIZE = Code("E0503", "invalid pool size")
     INVALID_ENV_NAME = Code("E0504", "invalid environment variable name")
+    MULTI_LINE_DESC = Code("E0505", "multi-line description")
 
     # Warnings.
     NO_RUN = Code("W0101", "step without commands")
     UNUSED_VARIABLE = Code("W0102", "unused variable")
     UNUSED_POOL = Code("W0103", "unused pool")
     UNMATCHED_READS = Code("W0104", "reads glob matches nothing")
+    QUOTED_ESCAPE = Code("W0105", "escape inside shell single quotes")
 
     @classmethod
     def all(cls) -> list[Code]:

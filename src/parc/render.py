@@ -1,6 +1,7 @@
 """The caret renderer: the only way users see a diagnostic.
 
-Layout, for an error with one secondary label:
+Layout, for an error with one secondary label (a label on the line just
+shown goes right under that line's marks):
 
     build.par:12:7: error[E0202]: step `core` is defined twice
        |
@@ -80,15 +81,23 @@ def render(diagnostic: Diagnostic, color: bool = False) -> str:
     width = max(len(str(src.position(span.start).line)) for src, span, _, _ in snippets)
     gutter = paint("gutter", " " * width + " |")
 
+    shown: tuple[Source, int] | None = None  # the source line shown last
     for index, (snippet_source, span, text, primary) in enumerate(snippets):
-        if snippet_source is not source:
-            where = snippet_source.position(span.start)
-            lines.append(
-                paint("gutter", " " * width + "::: ")
-                + f"{snippet_source.name}:{where.line}:{where.column}"
-            )
-        lines.append(gutter)
-        lines.extend(_snippet(snippet_source, span, text, primary, width, paint))
+        line = snippet_source.position(span.start).line
+        snippet = _snippet(snippet_source, span, text, primary, width, paint)
+        if shown is not None and shown[0] is snippet_source and shown[1] == line:
+            # Another mark on the line just shown goes right under it.
+            lines.append(snippet[1])
+        else:
+            if snippet_source is not source:
+                where = snippet_source.position(span.start)
+                lines.append(
+                    paint("gutter", " " * width + "::: ")
+                    + f"{snippet_source.name}:{where.line}:{where.column}"
+                )
+            lines.append(gutter)
+            lines.extend(snippet)
+        shown = (snippet_source, line)
         if index == len(snippets) - 1 and diagnostic.help:
             lines.append(gutter)
 

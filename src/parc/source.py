@@ -34,12 +34,21 @@ class Position:
     column: int
 
 
+def _without_byte_order_mark(text: str) -> str:
+    """Drop a leading UTF-8 byte-order mark, which some editors write and nobody sees.
+
+    Dropping it before anything else reads the text keeps every column
+    right: the first character of the file is in column 1.
+    """
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 @attrs.frozen(eq=False)
 class Source:
-    """The text of one spec file and the name it is shown under."""
+    """The text of one spec file, without a byte-order mark, and the name it is shown under."""
 
     name: str
-    text: str
+    text: str = attrs.field(converter=_without_byte_order_mark)
 
     @classmethod
     def read(cls, path: Path, name: str | None = None) -> Source:

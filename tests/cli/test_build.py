@@ -12,7 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
+
+from parc.cli.build import build as build_command
 
 RECORD = 'run "date +%s.%N > {{step}}.start; sleep 0.3; date +%s.%N > {{step}}.end"'
 
@@ -64,6 +67,60 @@ def test_independent_steps_run_in_parallel(tmp_path: Path) -> None:
     completed = build(root, "-j", "2")
     assert completed.returncode == 0, completed.stdout
     assert overlap(interval(root, "a"), interval(root, "b"))
+
+
+def meet_all(others: list[str]) -> str:
+    """Return a command that waits, up to 30 s, until every step in `others` has started."""
+    started = " && ".join(f"[ -s {other}.start ]" for other in others)
+    return (
+        'run "date +%s.%N > {{step}}.start; i=0; '
+        f"until {started}; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.05; done; "
+        'date +%s.%N > {{step}}.end"'
+    )
+
+
+def test_bare_jobs_before_target_has_no_limit(tmp_path: Path) -> None:
+    # Three steps that wait for each other succeed only if all three run at once.
+    names = ["a", "b", "c"]
+    steps = "".join(
+        f"track {name} {{ {meet_all([other for other in names if other != name])} }}\n"
+        for name in names
+    )
+    root = spec(tmp_path, steps + 'integrate all {\n    run "true"\n}\n')
+    completed = build(root, "-j", "all")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert all((root / f"{name}.end").exists() for name in names)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "jobs", "targets"),
+    [
+        (["-j", "4"], 4, ()),
+        (["-j4"], 4, ()),
+        (["--jobs=4"], 4, ()),
+        (["--jobs", "4", "cli"], 4, ("cli",)),
+        (["-j", "cli"], 0, ("cli",)),
+        (["-j", "cc=clang", "cli"], 0, ("cc=clang", "cli")),
+        (["-j"], 0, ()),
+        (["--jobs"], 0, ()),
+        (["-j", "-k", "cli"], 0, ("cli",)),
+        (["-kj", "cli"], 0, ("cli",)),
+        (["-kj", "3"], 3, ()),
+        (["-f", "-j", "cli"], None, ("cli",)),
+        ([], None, ()),
+        (["--", "-j"], None, ("-j",)),
+    ],
+)
+def test_jobs_option_forms(arguments: list[str], jobs: int | None, targets: tuple[str]) -> None:
+    context = build_command.make_context("build", arguments)
+    assert context.params["jobs"] == jobs
+    assert context.params["arguments"] == targets
+
+
+def test_negative_jobs_is_invalid() -> None:
+    for arguments in (["-j", "-1"], ["--jobs=-1"], ["-kj", "-2"]):
+        with pytest.raises(click.BadParameter, match="is not in the range x>=0"):
+            build_command.make_context("build", arguments)
 
 
 def test_one_job_runs_steps_one_at_a_time(tmp_path: Path) -> None:
@@ -239,9 +296,11 @@ def test_dry_run_includes_dependents_of_changed_step(tmp_path: Path) -> None:
     ("arguments", "message"),
     [
         (["nosuch"], "no step named `nosuch`"),
-        (["--output", "fancy"], "Invalid value for '--output'"),
-        (["-j", "-1"], "Invalid value for '-j'"),
-        (["--grace", "-1"], "Invalid value for '--grace'"),
+        (["--output", "fancy"], "parc: error: invalid value for '--output'"),
+        (["-j", "-1"], "parc: error: invalid value for '-j' / '--jobs': -1 is not in the range"),
+        (["--jobs", "x"], "parc: error: invalid value for '-j' / '--jobs': 'x' is not"),
+        (["--grace", "-1"], "parc: error: invalid value for '--grace'"),
+        (["--bogus"], "parc: error: no such option '--bogus'"),
     ],
 )
 def test_usage_errors_exit_two(tmp_path: Path, arguments: list[str], message: str) -> None:
@@ -250,6 +309,7 @@ def test_usage_errors_exit_two(tmp_path: Path, arguments: list[str], message: st
     assert completed.returncode == 2
     assert message in completed.stderr
     assert "Traceback" not in completed.stderr
+    assert "Error:" not in completed.stderr
 
 
 def test_success_exits_zero_with_summary(tmp_path: Path) -> None:

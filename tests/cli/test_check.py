@@ -66,7 +66,9 @@ def test_check_rejects_targets(tmp_path: Path) -> None:
     (tmp_path / "build.par").write_text('track a {\n    run "x"\n}\n', encoding="utf-8")
     completed = run_check("a", cwd=tmp_path)
     assert completed.returncode == 2
-    assert "`parc check` takes only NAME=VALUE overrides, not `a`" in completed.stderr
+    first, usage, _ = completed.stderr.splitlines()
+    assert first == "parc: error: `parc check` takes only NAME=VALUE overrides, not `a`"
+    assert usage == "Usage: parc check [OPTIONS] [NAME=VALUE ...]"
 
 
 def test_parser_cache_is_per_user_and_survives_corruption(tmp_path: Path) -> None:

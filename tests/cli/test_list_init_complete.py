@@ -79,6 +79,28 @@ def test_list_of_invalid_spec_exits_2(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "undefined step `b`" in result.output
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message", "usage"),
+    [
+        (["list", "stats"], "got unexpected extra argument (stats)", "Usage: parc list [OPTIONS]"),
+        (["plan", "--format", "svg"], "invalid value for '--format'", "Usage: parc plan "),
+        (["--bogus"], "no such option '--bogus'", "Usage: parc [OPTIONS]"),
+    ],
+)
+def test_usage_error_reads_like_parc_errors(
+    project: Path, arguments: list[str], message: str, usage: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "parc", *arguments], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    first, second, third = result.stderr.splitlines()
+    assert first.startswith(f"parc: error: {message}")
+    assert second.startswith(usage)
+    assert third.startswith("Run `parc")
+    assert third.endswith("--help` for its options.")
+
+
 def test_init_writes_a_spec_that_builds(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "parc", "init"], cwd=tmp_path, capture_output=True, text=True
@@ -121,6 +143,14 @@ def test_completion_offers_steps_and_variables(project: Path) -> None:
     assert _complete(project, "parc build ", 2) == ["cc=", "lib", "app", "release"]
     assert _complete(project, "parc build a", 2) == ["app"]
     assert _complete(project, "parc plan r", 2) == ["release"]
+
+
+def test_completion_of_clean_and_check(project: Path) -> None:
+    assert _complete(project, "parc clean ", 2) == ["cc=", "lib", "app", "release"]
+    assert _complete(project, "parc clean r", 2) == ["release"]
+    assert _complete(project, "parc check ", 2) == ["cc="]
+    assert _complete(project, "parc check a", 2) == []
+    assert _complete(project, "parc build -j ", 3) == ["cc=", "lib", "app", "release"]
 
 
 def test_completion_of_broken_spec_offers_nothing(

@@ -74,6 +74,59 @@ def test_let_cannot_use_later_variable() -> None:
     assert error.help == "move `let b` above this line"
 
 
+def test_let_used_before_definition_is_not_unused() -> None:
+    with pytest.raises(CompileError) as raised:
+        compile_text('let a = "{{b}}"\nlet b = "x"\ntrack t {\n    run "{{a}}"\n}\n')
+    assert [d.code for d in raised.value.diagnostics] == [Codes.UNDEFINED_VARIABLE]
+
+
+def test_let_using_itself_reports_only_the_use() -> None:
+    with pytest.raises(CompileError) as raised:
+        compile_text('let a = "{{a}}"\ntrack t {\n    run "x"\n}\n')
+    [error] = raised.value.diagnostics
+    assert_diagnostic(
+        error, Codes.UNDEFINED_VARIABLE, "variable `a` is used in its own definition", 1, 10, 5
+    )
+
+
+def test_failed_interpolation_is_not_checked_further() -> None:
+    # Each string with the typo is reported once, as an undefined variable,
+    # and not as the absolute path or invalid glob that the rest makes.
+    text = (
+        'let outdir = "out"\n'
+        "track a {\n"
+        '    owns "{{out_dir}}/**"\n'
+        '    reads "{{out_dir}}/../../x", "{{out_dir}}/[z-a]"\n'
+        '    cwd "{{out_dir}}/.."\n'
+        '    run "x"\n'
+        "}\n"
+    )
+    found = errors(text)
+    assert [error.code for error in found] == [Codes.UNDEFINED_VARIABLE] * 4
+    assert {error.message for error in found} == {"undefined variable `out_dir`"}
+
+
+def test_variable_with_failed_value_is_not_checked_further() -> None:
+    text = 'let out = "{{nope}}"\ntrack a {\n    owns "{{out}}/**"\n    run "x"\n}\n'
+    [error] = errors(text)
+    assert_diagnostic(error, Codes.UNDEFINED_VARIABLE, "undefined variable `nope`", 1, 12, 8)
+
+
+def test_failed_interpolation_owns_nothing() -> None:
+    # `{{typo}}**` would be `**`, which matches the spec file.
+    [error] = errors('let out = "o"\ntrack a {\n    owns "{{typo}}**"\n    run "x"\n}\n')
+    assert error.code is Codes.UNDEFINED_VARIABLE
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3])
+def test_top_level_env_error_reported_once(steps: int) -> None:
+    text = 'env OUT = "{{nope}}"\n' + "".join(
+        f'track t{index} {{\n    run "x"\n}}\n' for index in range(steps)
+    )
+    [error] = errors(text)
+    assert error.code is Codes.UNDEFINED_VARIABLE
+
+
 def test_step_is_reserved() -> None:
     [error] = errors('let step = "x"\ntrack t {\n    run "y"\n}\n')
     assert_diagnostic(
@@ -93,6 +146,80 @@ def test_override_of_unknown_variable() -> None:
     assert error.message == "`ccc=x` overrides `ccc`, which no `let` defines"
     assert error.span is None
     assert error.help == "did you mean `cc`?"
+
+
+OVERRIDDEN = (
+    'let out = "build"\n'
+    'track a {\n    owns "{{out}}/a/**"\n    run "x"\n}\n'
+    'track b after a {\n    reads "{{out}}/a/*.o"\n    owns "{{out}}/b/**"\n    run "x"\n}\n'
+)
+
+
+def test_override_path_problem_reported_once() -> None:
+    [error] = errors(OVERRIDDEN, {"out": "/tmp/abs"})
+    assert_diagnostic(
+        error,
+        Codes.ABSOLUTE_PATH,
+        "absolute path `/tmp/abs/a/**`, because of the override `out=/tmp/abs`",
+        3,
+        10,
+        14,
+    )
+    assert error.primary_label == (
+        "`out` is `/tmp/abs` from the command line override `out=/tmp/abs`"
+    )
+    assert [label.message for label in error.labels] == [
+        "and here: `/tmp/abs/a/*.o`",
+        "and here: `/tmp/abs/b/**`",
+    ]
+    assert error.help == (
+        "paths are relative to the directory of the spec file: pass `out` another value, "
+        'or leave out the override to use `let out = "build"`'
+    )
+
+
+def test_empty_override_named_as_empty() -> None:
+    [error] = errors(OVERRIDDEN, {"out": ""})
+    assert error.code is Codes.ABSOLUTE_PATH
+    assert error.message == "absolute path `/a/**`, because of the override `out=`"
+    assert error.primary_label == "`out` is empty from the command line override `out=`"
+
+
+def test_override_problems_grouped_by_kind() -> None:
+    text = OVERRIDDEN + 'track c {\n    cwd "{{out}}/.."\n    run "x"\n}\n'
+    found = errors(text, {"out": "../x"})
+    assert [error.code for error in found] == [Codes.PATH_OUTSIDE_ROOT]
+    [error] = found
+    assert len(error.labels) == 3
+
+    found = errors(text, {"out": "/x"})
+    assert [error.code for error in found] == [Codes.ABSOLUTE_PATH]
+
+
+def test_override_uses_beyond_label_limit_are_counted() -> None:
+    text = (
+        'let out = "build"\ntrack a {\n'
+        + "".join(f'    owns "{{{{out}}}}/{index}"\n' for index in range(7))
+        + '    run "x"\n}\n'
+    )
+    [error] = errors(text, {"out": "/abs"})
+    assert len(error.labels) == 4
+    assert error.help.endswith("; 2 more strings with it are not shown")
+
+
+def test_path_problem_of_spec_not_blamed_on_override() -> None:
+    # The leading `/` is the spec's, so each use is the spec's error.
+    text = 'let out = "build"\ntrack a {\n    owns "/{{out}}/a", "/{{out}}/b"\n    run "x"\n}\n'
+    found = errors(text, {"out": "o"})
+    assert [error.message for error in found] == ["absolute path `/o/a`", "absolute path `/o/b`"]
+    assert all("override" not in error.help for error in found)
+
+
+def test_override_owning_the_spec_is_named() -> None:
+    text = 'let out = "build"\ntrack a {\n    owns "{{out}}/**"\n    run "x"\n}\n'
+    [error] = errors(text, {"out": "."})
+    assert error.code is Codes.SPEC_OWNED
+    assert error.help.startswith("`out` is `.` from the command line override `out=.`; ")
 
 
 def test_four_braces_are_a_literal() -> None:
@@ -184,11 +311,31 @@ def test_cycle_through_implicit_integrate() -> None:
     assert any("runs after every track" in label.message for label in error.labels) or (
         "runs after every track" in error.primary_label
     )
+    assert error.help == (
+        "each step runs after the next one in the cycle; remove one of these `after` entries, "
+        "or give `i` an `after` list that leaves out `a`"
+    )
+
+
+def test_cycle_of_after_entries_only() -> None:
+    [error] = errors('track a after b {\n    run "a"\n}\ntrack b after a {\n    run "b"\n}\n')
+    assert error.help == (
+        "each step runs after the next one in the cycle; remove one of these `after` entries"
+    )
 
 
 def test_self_dependency() -> None:
     [error] = errors('track a after a {\n    run "a"\n}\n')
     assert_diagnostic(error, Codes.SELF_DEPENDENCY, "step `a` runs after itself", 1, 15, 1)
+
+
+def test_repeated_names_reported_once() -> None:
+    text = 'track a after a, a {\n    after a, b\n    after b\n    run "a"\n}\ndefault c, c\n'
+    assert [error.code for error in errors(text)] == [
+        Codes.SELF_DEPENDENCY,
+        Codes.UNDEFINED_STEP,
+        Codes.UNDEFINED_STEP,
+    ]
 
 
 # Settings and limits.
@@ -303,6 +450,112 @@ def test_path_error_in_interpolated_glob_marks_whole_string() -> None:
 def test_cwd_outside_root() -> None:
     [error] = errors('track a {\n    cwd ".."\n    run "a"\n}\n')
     assert_diagnostic(error, Codes.PATH_OUTSIDE_ROOT, "`..` leaves the project root", 2, 10, 2)
+
+
+@pytest.mark.parametrize(
+    ("desc", "column", "width", "label"),
+    [
+        ('"one\\ntwo"', 14, 2, "a line break"),
+        ('"""\n        one\n        two\n    """', 10, 3, "this string spans lines"),
+        ('"{{text}}"', 10, 10, "its value has a line break"),
+        ('"one\r"', 10, 6, "its value has a line break"),
+    ],
+)
+def test_desc_must_be_one_line(desc: str, column: int, width: int, label: str) -> None:
+    text = f'let text = "a\\nb"\ntrack a {{\n    desc {desc}\n    run "{{{{text}}}}"\n}}\n'
+    [error] = errors(text)
+    assert_diagnostic(error, Codes.MULTI_LINE_DESC, "a `desc` must be one line", 3, column, width)
+    assert error.primary_label == label
+    assert error.help == (
+        "`parc list` shows it as one row of a table; put the details in a comment above the step"
+    )
+
+
+def test_desc_with_tab_or_failed_interpolation_not_multi_line() -> None:
+    assert step('track a {\n    desc "a\\tb"\n    run "x"\n}\n', "a").desc == "a\tb"
+    [error] = errors('track a {\n    desc "{{nope}}\\n"\n    run "x"\n}\n')
+    assert error.code is Codes.UNDEFINED_VARIABLE
+
+
+# Escapes in shell single quotes.
+
+
+def quoted_escapes(text: str, overrides: Mapping[str, str] | None = None) -> list[Diagnostic]:
+    compiled = compile_text(text, overrides)
+    return [warning for warning in compiled.warnings if warning.code is Codes.QUOTED_ESCAPE]
+
+
+def test_escape_in_single_quotes_warns() -> None:
+    text = "track a {\n    run \"echo 'x,y' | sed 's/,/\\n/'\"\n}\n"
+    [warning] = quoted_escapes(text)
+    assert_diagnostic(
+        warning,
+        Codes.QUOTED_ESCAPE,
+        "`\\n` puts a newline inside single quotes in the command",
+        2,
+        32,
+        2,
+    )
+    assert warning.primary_label == "parc turns this into a newline"
+    assert warning.help == "write `\\\\n` to pass a backslash and `n` to the command"
+
+
+def test_several_quoted_escapes_one_warning() -> None:
+    text = "track a {\n    run \"printf 'a\\tb\\n' '\\t'\"\n}\n"
+    [warning] = quoted_escapes(text)
+    assert warning.message == "`\\t` puts a tab inside single quotes in the command"
+    assert [label.message for label in warning.labels] == ["and `\\n` here", "and `\\t` here"]
+    assert warning.help == (
+        "write `\\\\t` and `\\\\n` to pass a backslash and `t` or `n` to the command"
+    )
+
+
+def test_quoted_escape_in_long_string_points_into_file() -> None:
+    text = 'track a {\n    run """\n        tr \'\\t\' \',\'\n    """\n}\n'
+    [warning] = quoted_escapes(text)
+    assert warning.message == "`\\t` puts a tab inside single quotes in the command"
+    assert warning.source is not None
+    assert warning.span is not None
+    where = warning.source.position(warning.span.start)
+    assert (where.line, where.column) == (3, 13)
+
+
+def test_quotes_from_variables_count() -> None:
+    text = 'let q = "\'"\ntrack a {\n    run "echo {{q}}a\\nb{{q}}"\n}\n'
+    [warning] = quoted_escapes(text)
+    assert warning.message == "`\\n` puts a newline inside single quotes in the command"
+    assert quoted_escapes(text, {"q": '"'}) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'printf \\"a\\tb\\n\\"',  # double quotes
+        "echo a\\necho b",  # a line break between two commands
+        "cat <<'EOF'\\nit's\\tfine\\nEOF",  # a here-document
+        "echo $'a\\nb'",  # ANSI-C quotes
+        "echo x # it's\\necho \\t",  # a comment
+        "sed 's/,/\\\\n/'",  # an escaped backslash and `n`
+        "echo \\\\'\\n\\\\'",  # escaped quotes are no quotes
+    ],
+)
+def test_escape_outside_single_quotes_no_warning(command: str) -> None:
+    assert quoted_escapes(f'track a {{\n    run "{command}"\n}}\n') == []
+
+
+def test_failed_interpolation_no_quoted_escape_warning() -> None:
+    text = 'let q = "\'{{nope}}"\ntrack a {\n    run "echo {{q}}a\\nb\'"\n}\n'
+    with pytest.raises(CompileError) as raised:
+        compile_text(text)
+    assert [d.code for d in raised.value.diagnostics] == [Codes.UNDEFINED_VARIABLE]
+
+
+def test_escape_outside_run_no_warning() -> None:
+    text = (
+        'let sep = "\\n"\nenv SEP = "\'\\t\'"\n'
+        "track a {\n    desc \"'a\\tb'\"\n    run \"echo '{{sep}}'\"\n}\n"
+    )
+    assert quoted_escapes(text) == []
 
 
 # Reporting.

@@ -248,7 +248,44 @@ def test_race_when_owner_runs_after_reader() -> None:
         "race: `use` reads `out/a` before `gen` writes it, "
         "because `gen` runs after `use` (gen -> mid -> use)"
     )
-    assert race.help.startswith("add `after gen` to `use`")
+    assert race.help == (
+        "add `after gen` to `use`, and break the chain that orders them the other way: "
+        "remove one of the `after` entries in it"
+    )
+
+
+def test_race_when_owner_runs_directly_after_reader() -> None:
+    [race] = _diagnostics(
+        'track use {\n    reads "out/a"\n    run "y"\n}\n'
+        'track gen after use {\n    owns "out/**"\n    run "x"\n}\n'
+    )
+    assert race.help == "add `after gen` to `use`, and remove `use` from the `after` of `gen`"
+
+
+def test_race_with_implicit_dependency_of_integrate() -> None:
+    [race] = _diagnostics(
+        'track upload {\n    reads "dist/*"\n    run "y"\n}\n'
+        'integrate pkg {\n    owns "dist/**"\n    run "x"\n}\n'
+    )
+    assert race.message.endswith("because `pkg` runs after `upload` (pkg -> upload)")
+    assert race.help == (
+        "`pkg` has no `after`, so it runs after every track, `upload` too: give `pkg` an "
+        "`after` list that leaves out `upload`, and add `after pkg` to `upload`"
+    )
+
+
+def test_race_through_chain_with_implicit_dependency() -> None:
+    [race] = _diagnostics(
+        'track upload {\n    reads "dist/*"\n    run "y"\n}\n'
+        'integrate pkg {\n    run "x"\n}\n'
+        'integrate sign after pkg {\n    owns "dist/**"\n    run "x"\n}\n'
+    )
+    assert race.message.endswith("(sign -> pkg -> upload)")
+    assert race.help == (
+        "add `after sign` to `upload`, and break the chain that orders them the other way: "
+        "remove one of the `after` entries in it, or give `pkg`, which runs after every "
+        "track, an `after` list that leaves out `upload`"
+    )
 
 
 def test_transitive_order_is_no_race() -> None:

@@ -39,6 +39,27 @@ def test_layout_with_secondary_label() -> None:
     )
 
 
+def test_labels_on_one_line_share_it() -> None:
+    source = Source("build.par", "track a after b, b {\n}\n")
+    first = source.text.index("b,")
+    second = source.text.index("b {")
+    diagnostic = Diagnostic(
+        Codes.SYNTAX,
+        "m",
+        source,
+        Span(first, first + 1),
+        primary_label="here",
+        labels=(Label(source, Span(second, second + 1), "and here"),),
+    )
+    assert render(diagnostic) == (
+        "build.par:1:15: error[E0101]: m\n"
+        "  |\n"
+        "1 | track a after b, b {\n"
+        "  |               ^ here\n"
+        "  |                  - and here\n"
+    )
+
+
 def test_warning_without_help() -> None:
     source = Source("b.par", "let x = 1\n")
     diagnostic = Diagnostic(Codes.UNUSED_VARIABLE, "variable `x` is never used", source, Span(4, 5))

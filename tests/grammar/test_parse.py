@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from parc.grammar import parse
 from parc.grammar import syntax as s
-from parc.source import Source, Span
+from parc.source import Position, Source, Span
 
 
 def parse_text(text: str) -> s.Document:
@@ -256,6 +258,18 @@ def test_crlf_line_endings() -> None:
     assert isinstance(let, s.Let)
     assert isinstance(step, s.Step)
     assert len(step.body) == 1
+
+
+def test_byte_order_mark_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "build.par"
+    path.write_bytes(b'\xef\xbb\xbflet x = "a"\ntrack t {\n    run "{{x}}"\n}\n')
+    source = Source.read(path)
+    assert source.text.startswith("let")
+
+    let, _ = parse(source).statements
+    assert isinstance(let, s.Let)
+    assert source.position(let.name.span.start) == Position(1, 5)
+    assert source.line_text(1) == 'let x = "a"'
 
 
 def test_blank_and_comment_only_file() -> None:

@@ -32,8 +32,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except click.exceptions.Abort:
         click.echo("parc: interrupted", err=True)
         code = EXIT_INTERRUPTED
+    except click.UsageError as error:
+        click.echo(_usage_error(error), err=True)
+        code = EXIT_USAGE
     except click.ClickException as error:
-        error.show()
+        click.echo(f"parc: error: {_sentence(error.format_message())}", err=True)
         code = EXIT_USAGE if error.exit_code == 2 else error.exit_code
     except UserError as error:
         click.echo(f"parc: error: {error}", err=True)
@@ -127,3 +130,22 @@ def _silence_stdout() -> None:
         pass
     finally:
         os.close(devnull)
+
+
+def _usage_error(error: click.UsageError) -> str:
+    """Format a usage error of click as parc's errors read, followed by the command's usage."""
+    lines = [f"parc: error: {_sentence(error.format_message())}"]
+    context = error.ctx
+    if context is not None:
+        lines.append(context.get_usage())
+        lines.append(f"Run `{context.command_path} --help` for its options.")
+    else:
+        lines.append("Run `parc --help` for the commands and their options.")
+    return "\n".join(lines)
+
+
+def _sentence(message: str) -> str:
+    """Start click's message in lower case, as parc's messages are, unless it starts with a name."""
+    if message[:1].isupper() and message[1:2].islower():
+        return message[0].lower() + message[1:]
+    return message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ _EPILOG = """\b
 Examples:
   parc build                      build the default steps (or every step)
   parc build -j 4 cli docs        build `cli` and `docs` and what they need, 4 at a time
+  parc build -j                   run as many steps at once as the dependencies allow
   parc build cc=clang             override `let cc` for this build
   parc build -n                   print the commands without running them
   parc build --explain            say why each step runs or is up to date
@@ -34,11 +36,82 @@ Examples:
 """
 
 
+NO_LIMIT = 0
+"""The `--jobs` value for no limit, which a bare `-j` means."""
+
+
 def _jobs_default() -> int:
     return os.cpu_count() or 1
 
 
-@click.command(epilog=_EPILOG)
+class _BuildCommand(click.Command):
+    """`parc build`, whose `-j` takes the next word only when it is a number, as make's does.
+
+    With `flag_value`, click lets `-j` go without a value only before
+    another option or at the end, and takes any other next word as its
+    value, so `parc build -j cli` would fail on `cli`. So each `-j` is
+    rewritten first: a bare one to `--jobs=0`, and `-j N` to `--jobs=N`,
+    which also reports a negative N as an invalid value rather than as an
+    unknown option.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        flags: set[str] = set()
+        takes_value: set[str] = set()
+        jobs: click.Parameter | None = None
+        for param in self.get_params(ctx):
+            if param.name == "jobs":
+                jobs = param
+            elif isinstance(param, click.Option):
+                names = param.opts + param.secondary_opts
+                if param.is_flag:
+                    flags.update(name[1] for name in names if len(name) == 2)
+                else:
+                    takes_value.update(names)
+        rewritten = _attach_jobs(args, "".join(sorted(flags)), takes_value)
+
+        # click reads a value that starts with `-` as the next option, even
+        # after `=`, so a negative count is rejected here.
+        options = rewritten[: rewritten.index("--")] if "--" in rewritten else rewritten
+        for word in options:
+            if word.startswith("--jobs=-"):
+                value = word.removeprefix("--jobs=")
+                raise click.BadParameter(f"{value} is not in the range x>=0.", ctx, jobs)
+        return super().parse_args(ctx, rewritten)
+
+
+def _attach_jobs(args: list[str], flags: str, takes_value: set[str]) -> list[str]:
+    """Write each `-j` as `--jobs=N`: N is the next word if it is a number, else NO_LIMIT.
+
+    `flags` are the letters of the short flags that may come before `j` in
+    one word, as in `-kj`. A word after an option that takes a value is
+    that value, and `--` ends the options.
+    """
+    jobs = re.compile(f"(-[{re.escape(flags)}]*)j")
+    number = re.compile(r"-?[0-9]")
+    rewritten: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word == "--":
+            rewritten.extend(args[index - 1 :])
+            break
+        match = jobs.fullmatch(word)
+        if match is None or (rewritten and rewritten[-1] in takes_value):
+            rewritten.append(word)
+            continue
+        if match.group(1) != "-":
+            rewritten.append(match.group(1))  # the flags before `j`
+        if index < len(args) and number.match(args[index]):
+            rewritten.append(f"--jobs={args[index]}")
+            index += 1
+        else:
+            rewritten.append(f"--jobs={NO_LIMIT}")
+    return rewritten
+
+
+@click.command(cls=_BuildCommand, epilog=_EPILOG)
 @click.argument(
     "arguments",
     nargs=-1,
@@ -84,9 +157,14 @@ def _jobs_default() -> int:
     "-j",
     "--jobs",
     type=click.IntRange(min=0),
+    is_flag=False,
+    flag_value=NO_LIMIT,
     default=None,
-    metavar="N",
-    help="Run at most N steps at once; 0 means no limit [default: number of CPUs].",
+    metavar="[N]",
+    help="Run at most N steps at once; -j without N, or N = 0, means no limit "
+    "[default: number of CPUs].",
+    # A target may follow a bare `-j`, so its completions are those of the targets.
+    shell_complete=complete_arguments,
 )
 @click.option(
     "-k",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import click
 
 from parc.cli.common import load, split_arguments
-from parc.cli.errors import EXIT_OK, UserError
+from parc.cli.complete import complete_overrides
+from parc.cli.errors import EXIT_OK
 
 
 @click.command()
-@click.argument("overrides", nargs=-1, metavar="[NAME=VALUE ...]")
+@click.argument(
+    "overrides", nargs=-1, metavar="[NAME=VALUE ...]", shell_complete=complete_overrides
+)
 @click.option(
     "-f",
     "--file",
@@ -28,7 +31,10 @@ def check(overrides: tuple[str, ...], file: str | None) -> int:
     """
     targets, values = split_arguments(overrides)
     if targets:
-        raise UserError(f"`parc check` takes only NAME=VALUE overrides, not `{targets[0]}`")
+        raise click.UsageError(
+            f"`parc check` takes only NAME=VALUE overrides, not `{targets[0]}`",
+            click.get_current_context(),
+        )
     compiled = load(file, values)
     count = len(compiled.plan.steps)
     warnings = len(compiled.warnings)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from parc.cli.common import find_spec, load, select, split_arguments
+from parc.cli.complete import complete_arguments
 from parc.cli.errors import EXIT_FAILED, EXIT_OK, UserError
 from parc.plan import PlanStep
 
@@ -20,7 +21,12 @@ Examples:
 
 
 @click.command(epilog=_EPILOG)
-@click.argument("arguments", nargs=-1, metavar="[TARGET ...] [NAME=VALUE ...]")
+@click.argument(
+    "arguments",
+    nargs=-1,
+    metavar="[TARGET ...] [NAME=VALUE ...]",
+    shell_complete=complete_arguments,
+)
 @click.option(
     "-f",
     "--file",

@@ -20,6 +20,17 @@ def complete_arguments(
 
     Completion must never fail loudly, so a missing or broken spec offers nothing.
     """
+    return _complete(ctx, incomplete, steps=True)
+
+
+def complete_overrides(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Offer the spec's variables as `NAME=` overrides, for commands that take no targets."""
+    return _complete(ctx, incomplete, steps=False)
+
+
+def _complete(ctx: click.Context, incomplete: str, steps: bool) -> list[CompletionItem]:
     try:
         path = find_spec(ctx.params.get("file"))
         document = parse(Source.read(path))
@@ -28,11 +39,12 @@ def complete_arguments(
 
     items: list[CompletionItem] = []
     for statement in document.statements:
-        if isinstance(statement, s.Step) and statement.name.text.startswith(incomplete):
-            desc = next(
-                (b.value.literal_value() for b in statement.body if isinstance(b, s.Desc)), ""
-            )
-            items.append(CompletionItem(statement.name.text, help=desc or statement.kind))
+        if isinstance(statement, s.Step):
+            if steps and statement.name.text.startswith(incomplete):
+                desc = next(
+                    (b.value.literal_value() for b in statement.body if isinstance(b, s.Desc)), ""
+                )
+                items.append(CompletionItem(statement.name.text, help=desc or statement.kind))
         elif isinstance(statement, s.Let) and f"{statement.name.text}=".startswith(incomplete):
             value = statement.value.literal_value()
             items.append(CompletionItem(f"{statement.name.text}=", help=f"override `{value}`"))

@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
 
 from parc.compiler.conflicts import GlobSite, check_files, check_spec_owned
 from parc.compiler.cycles import find_cycles
-from parc.compiler.names import Variables, did_you_mean, expand, suggest
+from parc.compiler.names import (
+    STEP_VARIABLE,
+    Resolved,
+    Variables,
+    did_you_mean,
+    expand,
+    suggest,
+)
+from parc.compiler.overrides import OverrideProblems
+from parc.compiler.shell import single_quoted
 from parc.diagnostics import Codes, CompileError, Diagnostic, Label, Severity
 from parc.globs import AbsolutePath, Glob, GlobError, PathEscape, normalize_path, parse_glob
 from parc.grammar import syntax as s
@@ -112,10 +121,17 @@ class _Analyzer:
         self.top_env = self._collect_env(
             [statement for statement in statements if isinstance(statement, s.Env)]
         )
+        # Top-level values are resolved once; each step only expands `{{step}}`.
+        self.top_env_values = {
+            key: (statement.value, self._resolve(statement.value))
+            for key, statement in self.top_env.items()
+        }
         self.steps = self._collect_steps(statements)
+        self.override_problems = OverrideProblems(self.source, lets, self.overrides)
         self.used_pools: set[str] = set()
         self.read_sites: list[GlobSite] = []
         self.own_sites: list[GlobSite] = []
+        self.owns_from_overrides: dict[Span, frozenset[str]] = {}
 
         edges = self._resolve_dependencies()
         defaults = self._resolve_defaults(statements)
@@ -127,16 +143,19 @@ class _Analyzer:
             for index, (name, info) in enumerate(self.steps.items())
         ]
         self.diagnostics.extend(self.variables.diagnostics)
+        self.diagnostics.extend(self.override_problems.diagnostics())
         self._warn_unused(lets, statements)
 
         if not self.has_errors:
             self.diagnostics.extend(find_cycles(self.source, list(self.steps), edges))
         unowned_reads: tuple[GlobSite, ...] = ()
         if not self.has_errors:
-            files = check_files(self.source, plan_steps, self.read_sites, self.own_sites)
+            implicit = frozenset((edge.step, edge.target) for edge in edges if edge.implicit)
+            files = check_files(self.source, plan_steps, self.read_sites, self.own_sites, implicit)
             self.diagnostics.extend(files.diagnostics)
             unowned_reads = files.unowned_reads
-        self.diagnostics.extend(check_spec_owned(self.source, self.own_sites, self._spec_name()))
+        spec_owned = check_spec_owned(self.source, self.own_sites, self._spec_name())
+        self.diagnostics.extend(self._name_overrides(spec_owned))
 
         if self.has_errors:
             raise CompileError(self.diagnostics)
@@ -150,6 +169,17 @@ class _Analyzer:
         )
         warnings = tuple(sorted(self.diagnostics, key=Diagnostic.sort_key))
         return Compiled(plan, warnings, self.source, unowned_reads)
+
+    def _name_overrides(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        """Add to each diagnostic about an `owns` glob the overrides that its value contains."""
+        named = []
+        for diagnostic in diagnostics:
+            overrides = self.owns_from_overrides.get(diagnostic.span) if diagnostic.span else None
+            if overrides:
+                described = self.override_problems.describe(tuple(sorted(overrides)))
+                diagnostic = attrs.evolve(diagnostic, help=f"{described}; {diagnostic.help}")
+            named.append(diagnostic)
+        return named
 
     def _spec_name(self) -> str:
         """Return the spec file's path relative to the root, its directory: the file's name."""
@@ -309,6 +339,9 @@ class _Analyzer:
             seen: set[str] = set()
             for reference in info.after:
                 target = reference.text
+                if target in seen:
+                    continue  # a repeated name counts, and is reported, once
+                seen.add(target)
                 if target == name:
                     self.error(
                         Diagnostic(
@@ -323,9 +356,7 @@ class _Analyzer:
                 if target not in self.steps:
                     self.error(self._undefined_step(reference, "after"))
                     continue
-                if target not in seen:
-                    seen.add(target)
-                    edges.append(Edge(name, target, reference.span))
+                edges.append(Edge(name, target, reference.span))
         return edges
 
     def _undefined_step(self, reference: s.Name, where: str) -> Diagnostic:
@@ -343,13 +374,17 @@ class _Analyzer:
 
     def _resolve_defaults(self, statements: tuple[s.TopStatement, ...]) -> tuple[str, ...]:
         defaults: list[str] = []
+        seen: set[str] = set()
         for statement in statements:
             if not isinstance(statement, s.Default):
                 continue
             for reference in statement.names:
+                if reference.text in seen:
+                    continue
+                seen.add(reference.text)
                 if reference.text not in self.steps:
                     self.error(self._undefined_step(reference, "default"))
-                elif reference.text not in defaults:
+                else:
                     defaults.append(reference.text)
         return tuple(defaults)
 
@@ -359,25 +394,42 @@ class _Analyzer:
         decl = info.decl
         name = decl.name.text
 
-        def text(string: s.String) -> str:
+        def value(string: s.String) -> tuple[str, Resolved | None]:
             parts = string.parts
             if len(parts) == 1 and type(parts[0]) is s.Text:
-                return parts[0].value  # most strings are plain text
-            return expand(self.variables.template(string), name)
+                return parts[0].value, None  # most strings are plain text
+            resolved = self.variables.resolve(string)
+            return expand(resolved.template, name), resolved
 
-        env = {key: text(statement.value) for key, statement in self.top_env.items()}
+        def text(string: s.String) -> str:
+            return value(string)[0]
+
+        env = {
+            key: _text(string, resolved, name)
+            for key, (string, resolved) in self.top_env_values.items()
+        }
         env.update({key: text(statement.value) for key, statement in info.env.items()})
 
-        reads = [self._glob(string, text(string)) for string in info.reads]
-        owns = [self._glob(string, text(string)) for string in info.owns]
+        reads = [self._glob(name, string, *value(string)) for string in info.reads]
+        owns = []
+        for string in info.owns:
+            text_value, resolved = value(string)
+            owns.append(self._glob(name, string, text_value, resolved))
+            if resolved is not None and resolved.overrides:
+                self.owns_from_overrides[string.span] = resolved.overrides
         for string, glob in zip(info.reads, reads, strict=True):
             if glob is not None:
                 self.read_sites.append(GlobSite(name, glob, string.span))
         for string, glob in zip(info.owns, owns, strict=True):
             if glob is not None:
                 self.own_sites.append(GlobSite(name, glob, string.span))
-        cwd = self._cwd(info.cwd, text(info.cwd.path)) if info.cwd is not None else "."
+        cwd = "."
+        if info.cwd is not None:
+            cwd = self._cwd(name, info.cwd, *value(info.cwd.path))
         commands = tuple(text(string) for string in info.runs)
+        for string in info.runs:
+            if any(type(part) is s.Text and part.escapes for part in string.parts):
+                self._warn_quoted_escapes(name, string)
 
         if not info.runs:
             self.error(
@@ -415,7 +467,7 @@ class _Analyzer:
             index=index,
             commands=commands,
             after=after,
-            desc=text(info.desc.value) if info.desc is not None else "",
+            desc=self._desc(info.desc, *value(info.desc.value)) if info.desc is not None else "",
             env=tuple(env.items()),
             cwd=cwd,
             reads=tuple(glob.text for glob in reads if glob is not None),
@@ -426,33 +478,125 @@ class _Analyzer:
             location=f"{self.source.name}:{position.line}:{position.column}",
         )
 
-    def _glob(self, string: s.String, value: str) -> Glob | None:
+    def _resolve(self, string: s.String) -> Resolved | None:
+        """Resolve a string's interpolations; None for plain text, which needs no resolving."""
+        parts = string.parts
+        if len(parts) == 1 and type(parts[0]) is s.Text:
+            return None
+        return self.variables.resolve(string)
+
+    def _glob(
+        self, step: str, string: s.String, value: str, resolved: Resolved | None
+    ) -> Glob | None:
+        if resolved is not None and not resolved.complete:
+            return None  # a failed interpolation is reported already
         try:
             return parse_glob(value)
         except GlobError as problem:
-            self.error(self._path_problem(string, value, problem))
+            self._path_problem(step, string, value, resolved, problem, parse_glob)
             return None
 
-    def _cwd(self, statement: s.Cwd, value: str) -> str:
+    def _cwd(self, step: str, statement: s.Cwd, value: str, resolved: Resolved | None) -> str:
+        if resolved is not None and not resolved.complete:
+            return "."
         try:
             return normalize_path(value)
         except GlobError as problem:
-            self.error(self._path_problem(statement.path, value, problem))
+            self._path_problem(step, statement.path, value, resolved, problem, normalize_path)
             return "."
 
-    def _path_problem(self, string: s.String, value: str, problem: GlobError) -> Diagnostic:
+    def _path_problem(
+        self,
+        step: str,
+        string: s.String,
+        value: str,
+        resolved: Resolved | None,
+        problem: GlobError,
+        check: Callable[[str], object],
+    ) -> None:
+        """Report an invalid path, or record it as the fault of a command-line override."""
         code = Codes.INVALID_GLOB
         if isinstance(problem, AbsolutePath):
             code = Codes.ABSOLUTE_PATH
         elif isinstance(problem, PathEscape):
             code = Codes.PATH_OUTSIDE_ROOT
+        caused_by_override = (
+            resolved is not None
+            and resolved.overrides
+            and self.override_problems.add(step, string, value, resolved, code, problem, check)
+        )
+        if caused_by_override:
+            return
         span = string.span
         raw = self.source.text[span.start : span.end]
         # Point at the offending character when the literal is written plainly.
         if not string.long and raw[1:-1] == value and problem.offset < len(value):
             start = span.start + 1 + problem.offset
             span = Span(start, start + problem.width)
-        return Diagnostic(code, problem.message, self.source, span, help=problem.help)
+        self.error(Diagnostic(code, problem.message, self.source, span, help=problem.help))
+
+    def _warn_quoted_escapes(self, step: str, string: s.String) -> None:
+        """Warn about `\\n` and `\\t` escapes that end up inside the command's single quotes."""
+        pieces: list[str] = []
+        escapes: list[tuple[int, s.Escape]] = []  # (index in the command, escape)
+        length = 0
+        for part in string.parts:
+            if isinstance(part, s.Text):
+                escapes.extend((length + escape.index, escape) for escape in part.escapes)
+                piece = part.value
+            elif part.name == STEP_VARIABLE:
+                piece = step
+            elif part.name in self.variables.values and part.name not in self.variables.incomplete:
+                piece = expand(self.variables.values[part.name], step)
+            else:
+                return  # a failed interpolation, reported already
+            pieces.append(piece)
+            length += len(piece)
+
+        ranges = single_quoted("".join(pieces))
+        quoted = [
+            escape
+            for index, escape in escapes
+            if any(start <= index < end for start, end in ranges)
+        ]
+        if quoted:
+            self.error(_quoted_escapes(self.source, quoted))
+
+    def _desc(self, statement: s.Desc, value: str, resolved: Resolved | None) -> str:
+        """Check that a description is one line: `parc list` shows it in a table."""
+        if "\n" not in value and "\r" not in value:
+            return value
+        if resolved is not None and not resolved.complete:
+            return value
+        string = statement.value
+        span = string.span
+        label = "this string spans lines" if string.long else "its value has a line break"
+        escape = next(
+            (
+                escape
+                for part in string.parts
+                if isinstance(part, s.Text)
+                for escape in part.escapes
+                if part.value[escape.index] == "\n"
+            ),
+            None,
+        )
+        if escape is not None:
+            span, label = escape.span, "a line break"
+        elif string.long:
+            span = Span(span.start, span.start + 3)  # the opening quotes
+        self.error(
+            Diagnostic(
+                Codes.MULTI_LINE_DESC,
+                "a `desc` must be one line",
+                self.source,
+                span,
+                primary_label=label,
+                help="`parc list` shows it as one row of a table; "
+                "put the details in a comment above the step",
+            )
+        )
+        return value
 
     def _timeout(self, statement: s.Timeout | None) -> float | None:
         if statement is None:
@@ -513,3 +657,34 @@ class _Analyzer:
                         help=f"remove it, or add `pool {name}` to the steps it should limit",
                     )
                 )
+
+
+def _text(string: s.String, resolved: Resolved | None, step: str) -> str:
+    """Return the value of a string for `step`; `resolved` is None for plain text."""
+    if resolved is None:
+        text = string.parts[0]
+        assert isinstance(text, s.Text)
+        return text.value
+    return expand(resolved.template, step)
+
+
+def _quoted_escapes(source: Source, escapes: list[s.Escape]) -> Diagnostic:
+    """Warn about escapes that put a newline or a tab inside shell single quotes."""
+    written = [source.text[escape.span.start : escape.span.end] for escape in escapes]
+    first = written[0]
+    meaning = "a newline" if first == "\\n" else "a tab"
+    kinds = list(dict.fromkeys(written))  # in the order they appear
+    letters = " or ".join(f"`{kind[1]}`" for kind in kinds)
+    doubled = " and ".join(f"`\\{kind}`" for kind in kinds)
+    return Diagnostic(
+        Codes.QUOTED_ESCAPE,
+        f"`{first}` puts {meaning} inside single quotes in the command",
+        source,
+        escapes[0].span,
+        primary_label=f"parc turns this into {meaning}",
+        labels=tuple(
+            Label(source, escape.span, f"and `{kind}` here")
+            for escape, kind in zip(escapes[1:], written[1:], strict=True)
+        ),
+        help=f"write {doubled} to pass a backslash and {letters} to the command",
+    )

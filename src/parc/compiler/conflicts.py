@@ -11,6 +11,7 @@ keeps the check near-linear in the number of globs.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import attrs
@@ -84,10 +85,13 @@ def check_files(
     steps: list[PlanStep],
     reads: list[GlobSite],
     owns: list[GlobSite],
+    implicit: frozenset[tuple[str, str]] = frozenset(),
 ) -> FileCheck:
     """Find every conflict between `owns` globs and every race.
 
-    `steps` must have no dependency cycle.
+    `steps` must have no dependency cycle. `implicit` contains the pairs
+    (step, dependency) that no `after` declares: those of an `integrate`
+    step without `after`, which runs after every track.
     """
     order = _Order(steps)
     diagnostics: list[Diagnostic] = []
@@ -115,7 +119,7 @@ def check_files(
             owned = True
             if not ordered:
                 chain = order.chain(owner.step, read.step)
-                diagnostics.append(_race(source, owner, read, example, chain))
+                diagnostics.append(_race(source, owner, read, example, chain, implicit))
         if not owned:
             unowned.append(read)
     return FileCheck(tuple(diagnostics), tuple(unowned))
@@ -201,7 +205,12 @@ def _conflict(source: Source, first: GlobSite, second: GlobSite, example: str) -
 
 
 def _race(
-    source: Source, owner: GlobSite, read: GlobSite, example: str, chain: list[str] | None
+    source: Source,
+    owner: GlobSite,
+    read: GlobSite,
+    example: str,
+    chain: list[str] | None,
+    implicit: frozenset[tuple[str, str]],
 ) -> Diagnostic:
     if chain is not None:
         # The owner runs after the reader, so the reader sees the file before
@@ -210,10 +219,7 @@ def _race(
             f"race: `{read.step}` reads `{example}` before `{owner.step}` writes it, "
             f"because `{owner.step}` runs after `{read.step}` ({' -> '.join(chain)})"
         )
-        help = (
-            f"add `after {owner.step}` to `{read.step}`, and remove the `after` that makes "
-            f"`{owner.step}` run after `{read.step}`"
-        )
+        help = _reorder(owner.step, read.step, chain, implicit)
     else:
         message = (
             f"race: `{read.step}` reads `{example}`, which `{owner.step}` writes, "
@@ -229,6 +235,35 @@ def _race(
         labels=(Label(source, owner.span, f"`{owner.step}` owns `{owner.glob}`"),),
         help=help,
     )
+
+
+def _reorder(
+    owner: str, reader: str, chain: list[str], implicit: frozenset[tuple[str, str]]
+) -> str:
+    """Say how to make `reader` run after `owner` when `chain` makes `owner` run after `reader`.
+
+    Each step in `chain` runs after the next one, through an `after` entry
+    or, for an `integrate` step without `after`, implicitly.
+    """
+    add = f"add `after {owner}` to `{reader}`"
+    pairs = list(itertools.pairwise(chain))
+    if len(pairs) == 1:
+        step, target = pairs[0]
+        if pairs[0] in implicit:
+            return (
+                f"`{step}` has no `after`, so it runs after every track, `{target}` too: "
+                f"give `{step}` an `after` list that leaves out `{target}`, and {add}"
+            )
+        return f"{add}, and remove `{target}` from the `after` of `{step}`"
+    fixes = []
+    if any(pair not in implicit for pair in pairs):
+        fixes.append("remove one of the `after` entries in it")
+    fixes.extend(
+        f"give `{step}`, which runs after every track, an `after` list that leaves out `{target}`"
+        for step, target in pairs
+        if (step, target) in implicit
+    )
+    return f"{add}, and break the chain that orders them the other way: " + ", or ".join(fixes)
 
 
 def check_spec_owned(source: Source, owns: list[GlobSite], spec: str) -> list[Diagnostic]:

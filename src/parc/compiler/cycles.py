@@ -112,8 +112,19 @@ def _report(source: Source, cycle: list[Edge]) -> Diagnostic:
         closing.span,
         primary_label=_edge_note(closing) + ", which closes the cycle",
         labels=labels,
-        help="each step runs after the next one in the cycle; remove one of these `after` entries",
+        help="each step runs after the next one in the cycle; " + _cycle_fix(cycle),
     )
+
+
+def _cycle_fix(cycle: list[Edge]) -> str:
+    """Say how to break the cycle: remove an `after` entry, or replace an implicit dependency."""
+    fixes = []
+    if any(not edge.implicit for edge in cycle):
+        fixes.append("remove one of these `after` entries")
+    for edge in cycle:
+        if edge.implicit:
+            fixes.append(f"give `{edge.step}` an `after` list that leaves out `{edge.target}`")
+    return ", or ".join(fixes)
 
 
 def _edge_note(edge: Edge) -> str:

@@ -46,6 +46,22 @@ def did_you_mean(name: str, candidates: Iterable[str], fallback: str) -> str:
     return f"did you mean `{found}`?" if found is not None else fallback
 
 
+@attrs.frozen
+class Resolved:
+    """A string with its interpolations resolved.
+
+    `complete` is False when an interpolation failed, directly or through a
+    variable whose own value failed: the template then lacks those parts,
+    and the string deserves no further checks, because the error is
+    already reported. `overrides` names the overridden variables whose
+    command-line values the template contains.
+    """
+
+    template: Template
+    complete: bool = True
+    overrides: frozenset[str] = frozenset()
+
+
 class Variables:
     """The `let` variables of a document, resolved in order, with overrides applied.
 
@@ -59,6 +75,10 @@ class Variables:
         self.values: dict[str, Template] = {}
         self.definitions: dict[str, s.Let] = {}
         self.used: set[str] = set(overrides)
+        # The variables whose value misses a failed interpolation, and the
+        # overridden variables that each variable's value contains.
+        self.incomplete: set[str] = set()
+        self.contains: dict[str, frozenset[str]] = {}
         all_lets = {let.name.text: let for let in reversed(lets)}
 
         for let in lets:
@@ -90,8 +110,13 @@ class Variables:
                 continue
             if name in overrides:
                 self.values[name] = (overrides[name],)
+                self.contains[name] = frozenset([name])
             else:
-                self.values[name] = self.template(let.value, later=all_lets)
+                resolved = self.resolve(let.value, later=all_lets, defining=name)
+                self.values[name] = resolved.template
+                self.contains[name] = resolved.overrides
+                if not resolved.complete:
+                    self.incomplete.add(name)
             self.definitions[name] = let
 
         for name in sorted(overrides):
@@ -108,13 +133,21 @@ class Variables:
                     )
                 )
 
-    def template(self, string: s.String, later: Mapping[str, s.Let] | None = None) -> Template:
+    def resolve(
+        self,
+        string: s.String,
+        later: Mapping[str, s.Let] | None = None,
+        defining: str | None = None,
+    ) -> Resolved:
         """Resolve a string's interpolations to a template.
 
         `later` holds the variables that are defined further down; while a
-        `let` is resolved, only the variables above it are visible.
+        `let` is resolved, only the variables above it are visible, and
+        `defining` is the name that `let` defines.
         """
         parts: list[TemplatePart] = []
+        complete = True
+        overrides: frozenset[str] = frozenset()
         for part in string.parts:
             if isinstance(part, s.Text):
                 parts.append(part.value)
@@ -127,13 +160,30 @@ class Variables:
             if value is not None:
                 self.used.add(name)
                 parts.extend(value)
+                if name in self.incomplete:
+                    complete = False
+                overrides |= self.contains[name]
                 continue
-            self.diagnostics.append(self._undefined(part, later))
-        return _merge(parts)
+            complete = False
+            self.diagnostics.append(self._undefined(part, later, defining))
+        return Resolved(_merge(parts), complete, overrides)
 
-    def _undefined(self, part: s.Interpolation, later: Mapping[str, s.Let] | None) -> Diagnostic:
+    def _undefined(
+        self, part: s.Interpolation, later: Mapping[str, s.Let] | None, defining: str | None
+    ) -> Diagnostic:
         name = part.name
+        if name == defining:
+            # The variable is defined, so it is not reported as unused too.
+            self.used.add(name)
+            return Diagnostic(
+                Codes.UNDEFINED_VARIABLE,
+                f"variable `{name}` is used in its own definition",
+                self.source,
+                part.span,
+                help="a `let` sees only the variables above it, so write the value out here",
+            )
         if later is not None and name in later and name not in self.definitions:
+            self.used.add(name)
             let = later[name]
             line = self.source.position(let.span.start).line
             return Diagnostic(

@@ -1,8 +1,9 @@
 """The canonical layout of `.par` files, for `parc fmt`.
 
 The formatter works on the syntax tree and the comments the parser keeps,
-and copies every string literal, name and duration exactly as written, so
-formatting cannot change what a spec means. What it decides:
+and copies every name, duration and string literal as written, but for the
+indentation of a `\"\"\"` string's lines, so formatting cannot change what
+a spec means. What it decides:
 
 - one statement per line, and a block's body indented by four spaces;
 - a block's `{` on its header line, and its `}` on a line of its own;
@@ -13,7 +14,12 @@ formatting cannot change what a spec means. What it decides:
   run of blank lines becomes one, and none opens or closes a block;
 - a comment on the line of the code before it stays at that line's end;
   any other comment goes on a line of its own, before the code that follows
-  it, at that code's indentation.
+  it, at that code's indentation;
+- the lines of a `\"\"\"` string that starts with a line break move with
+  its statement: the body four spaces deeper than the statement's line, and
+  the closing quotes, when alone on their line, at that line's indentation.
+  A `\"\"\"` string loses the indentation common to its lines, so moving
+  them all alike keeps its value.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import attrs
 
 from parc.grammar import syntax as s
+from parc.grammar.strings import common_prefix
 from parc.source import Source
 
 INDENT = "    "
@@ -59,21 +66,62 @@ def _raw(source: Source, node: s.String | s.Name | s.Duration) -> str:
     return source.text[node.span.start : node.span.end]
 
 
-def _list(source: Source, head: str, items: list[str], depth: int) -> list[str]:
-    """Lay out `head` followed by comma-separated items, on one line if they fit."""
+def _string(source: Source, string: s.String, indent: str) -> str:
+    """Return a string literal for a line that starts with `indent`, moving a long string's lines.
+
+    Only a `\"\"\"` string whose first line is blank moves: otherwise the
+    text after the opening quotes counts for the common indentation, and
+    moving the other lines would change the value. Blank lines lose their
+    spaces and tabs, which the value never contains.
+    """
+    raw = _raw(source, string)
+    if not string.long or "\n" not in raw:
+        return raw
+    first, *rest = raw[3:-3].split("\n")
+    if not _is_blank(first):
+        return raw
+    closing_alone = _is_blank(rest[-1])
+    content = rest[:-1] if closing_alone else rest
+    written = [line for line in content if not _is_blank(line)]
+    common = common_prefix([line[: len(line) - len(line.lstrip(" \t"))] for line in written])
+    lines = [""]
+    for line in content:
+        if _is_blank(line):
+            lines.append(line.lstrip(" \t"))  # keeps the `\r` of a CRLF line
+        else:
+            lines.append(indent + INDENT + line[len(common) :])
+    if closing_alone:
+        lines.append(indent)
+    return '"""' + "\n".join(lines) + '"""'
+
+
+def _is_blank(line: str) -> bool:
+    return not line.strip(" \t\r")
+
+
+def _list(source: Source, head: str, items: list[s.String] | list[str], depth: int) -> list[str]:
+    """Lay out `head` followed by comma-separated items, on one line if they fit.
+
+    Items are names, or strings, which may span lines.
+    """
     indent = INDENT * depth
-    one_line = indent + head + ", ".join(items)
-    if len(one_line) <= MAX_LINE and not any("\n" in item for item in items):
+
+    def text_of(item: s.String | str, line_indent: str) -> str:
+        return item if isinstance(item, str) else _string(source, item, line_indent)
+
+    written = [text_of(item, indent) for item in items]
+    one_line = indent + head + ", ".join(written)
+    if len(one_line) <= MAX_LINE and not any("\n" in item for item in written):
         return one_line.split("\n")
-    text = indent + head + items[0]
+    text = indent + head + written[0]
     for item in items[1:]:
-        text += ",\n" + indent + INDENT + item
+        text += ",\n" + indent + INDENT + text_of(item, indent + INDENT)
     return text.split("\n")
 
 
 def _top_lines(source: Source, statement: s.TopStatement) -> list[str]:
     if isinstance(statement, s.Let):
-        return f"let {statement.name.text} = {_raw(source, statement.value)}".split("\n")
+        return f"let {statement.name.text} = {_string(source, statement.value, '')}".split("\n")
     if isinstance(statement, s.Env):
         return _env_lines(source, statement, 0)
     if isinstance(statement, s.PoolDef):
@@ -83,7 +131,8 @@ def _top_lines(source: Source, statement: s.TopStatement) -> list[str]:
 
 
 def _env_lines(source: Source, statement: s.Env, depth: int) -> list[str]:
-    text = f"{INDENT * depth}env {statement.name.text} = {_raw(source, statement.value)}"
+    indent = INDENT * depth
+    text = f"{indent}env {statement.name.text} = {_string(source, statement.value, indent)}"
     return text.split("\n")
 
 
@@ -118,19 +167,19 @@ def _opening_brace(source: Source, step: s.Step) -> int:
 def _body_lines(source: Source, statement: s.BodyStatement) -> list[str]:
     indent = INDENT
     if isinstance(statement, s.Desc):
-        return f"{indent}desc {_raw(source, statement.value)}".split("\n")
+        return f"{indent}desc {_string(source, statement.value, indent)}".split("\n")
     if isinstance(statement, s.After):
         return _list(source, "after ", [name.text for name in statement.names], 1)
     if isinstance(statement, s.Reads):
-        return _list(source, "reads ", [_raw(source, glob) for glob in statement.globs], 1)
+        return _list(source, "reads ", list(statement.globs), 1)
     if isinstance(statement, s.Owns):
-        return _list(source, "owns ", [_raw(source, glob) for glob in statement.globs], 1)
+        return _list(source, "owns ", list(statement.globs), 1)
     if isinstance(statement, s.Run):
-        return f"{indent}run {_raw(source, statement.command)}".split("\n")
+        return f"{indent}run {_string(source, statement.command, indent)}".split("\n")
     if isinstance(statement, s.Env):
         return _env_lines(source, statement, 1)
     if isinstance(statement, s.Cwd):
-        return f"{indent}cwd {_raw(source, statement.path)}".split("\n")
+        return f"{indent}cwd {_string(source, statement.path, indent)}".split("\n")
     if isinstance(statement, s.Timeout):
         return [f"{indent}timeout {_raw(source, statement.duration)}"]
     if isinstance(statement, s.Retries):

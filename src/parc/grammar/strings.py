@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import attrs
 
 from parc.diagnostics import Code, Codes
-from parc.grammar.syntax import Interpolation, String, StringPart, Text
+from parc.grammar.syntax import Escape, Interpolation, String, StringPart, Text
 from parc.source import Span
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
@@ -57,6 +57,9 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
     problems: list[StringProblem] = []
     parts: list[StringPart] = []
     literal: list[str] = []
+    # The `\n` and `\t` escapes of the text in `literal`, and that text's length.
+    escapes: list[Escape] = []
+    length = 0
     index = 0
     while True:
         found = _SPECIAL.search(text, index)
@@ -64,12 +67,16 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
             literal.append(text[index:])
             break
         literal.append(text[index : found.start()])
+        length += found.start() - index
         index = found.start()
 
         if text[index] == "\\":
             escaped = text[index + 1]
             if escaped in _ESCAPES:
+                if escaped in "nt":
+                    escapes.append(Escape(length, Span(located(index), located(index + 1) + 1)))
                 literal.append(_ESCAPES[escaped])
+                length += 1
             else:
                 problems.append(
                     StringProblem(
@@ -81,11 +88,13 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
                     )
                 )
                 literal.append("\\" + escaped)
+                length += 2
             index += 2
             continue
 
         if text.startswith("{{{{", index):
             literal.append("{{")
+            length += 2
             index += 4
             continue
         match = _INTERPOLATION.match(text, index)
@@ -99,17 +108,20 @@ def decode_string(raw: str, offset: int) -> tuple[String, list[StringProblem]]:
                 )
             )
             literal.append("{{")
+            length += 2
             index += 2
             continue
         if any(literal):
-            parts.append(Text("".join(literal)))
+            parts.append(Text("".join(literal), tuple(escapes) if escapes else ()))
         literal = []
+        escapes = []
+        length = 0
         end_offset = located(match.end() - 1) + 1
         parts.append(Interpolation(match.group(1), Span(located(index), end_offset)))
         index = match.end()
 
     if any(literal):
-        parts.append(Text("".join(literal)))
+        parts.append(Text("".join(literal), tuple(escapes) if escapes else ()))
     return String(tuple(parts), span, long=long), problems
 
 
@@ -137,7 +149,7 @@ def _dedent(chars: list[tuple[str, int]]) -> list[tuple[str, int]]:
         lines[-1] = _strip_newline(lines[-1])
 
     indents = [_indent(line) for line in lines if not _is_blank(line)]
-    common = _common_prefix(indents)
+    common = common_prefix(indents)
     result: list[tuple[str, int]] = []
     for line in lines:
         if _is_blank(line):
@@ -166,7 +178,8 @@ def _indent(line: list[tuple[str, int]]) -> str:
     return "".join(chars)
 
 
-def _common_prefix(indents: list[str]) -> str:
+def common_prefix(indents: list[str]) -> str:
+    """Return the longest text that starts every indentation, compared character by character."""
     if not indents:
         return ""
     prefix = indents[0]

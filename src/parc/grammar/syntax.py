@@ -41,10 +41,24 @@ class Name:
 
 
 @attrs.frozen
+class Escape:
+    """A `\\n` or `\\t` escape: its character's index in the text, and its place in the file."""
+
+    index: int
+    span: Span
+
+
+@attrs.frozen
 class Text:
-    """Literal text of a string, after escapes are decoded."""
+    """Literal text of a string, after escapes are decoded.
+
+    `escapes` lists where a `\\n` or `\\t` escape made a newline or a tab,
+    for the warning about them in shell single quotes. It takes no part in
+    comparisons: the text is what it is, however it was written.
+    """
 
     value: str
+    escapes: tuple[Escape, ...] = attrs.field(default=(), eq=False)
 
 
 @attrs.frozen
