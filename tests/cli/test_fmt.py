@@ -86,3 +86,36 @@ def test_formats_repository_examples_stably(tmp_path: Path) -> None:
     specs = sorted(str(path) for path in (repository / "specs").glob("*/build.par"))
     completed = run_fmt("--check", *specs, cwd=tmp_path)
     assert completed.returncode == 0, completed.stdout
+
+
+def _fmt_stdin(*args: str, text: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "parc", "fmt", *args, "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_fmt_dash_formats_stdin_to_stdout() -> None:
+    result = _fmt_stdin(text='track  a {\n  run "x"   # c\n}\n')
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'track a {\n    run "x"  # c\n}\n'
+
+
+def test_fmt_dash_check_sets_the_exit_code() -> None:
+    formatted = _fmt_stdin("--check", text='track a {\n    run "x"\n}\n')
+    unformatted = _fmt_stdin("--check", text="track  a {\n}\n")
+
+    assert formatted.returncode == 0, formatted.stderr
+    assert unformatted.returncode == 1
+    assert unformatted.stdout == ""
+
+
+def test_fmt_dash_reports_syntax_errors() -> None:
+    result = _fmt_stdin(text="track a {\n")
+
+    assert result.returncode == 2
+    assert "<stdin>:1:9: error[E0103]: unclosed `{`" in result.stderr

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import click
 
 from parc.cli.common import find_spec, print_diagnostics, read_source
-from parc.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from parc.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UserError
 from parc.diagnostics import CompileError
 from parc.grammar import parse
 from parc.grammar.format import format_document
+from parc.source import Source
 
 
 @click.command()
@@ -25,13 +27,18 @@ from parc.grammar.format import format_document
 def fmt(files: tuple[str, ...], check: bool) -> int:
     """Format spec files: one layout for every spec, comments kept, meaning unchanged.
 
-    Without FILE, formats the `build.par` that `parc build` would use.
+    Without FILE, formats the `build.par` that `parc build` would use. With
+    `-` as the only FILE, reads a spec on stdin and writes it formatted to
+    stdout, as editors that format on save expect.
 
     \b
     Examples:
       parc fmt                    format ./build.par (or the nearest one above)
       parc fmt --check a.par      exit 1 if a.par is not formatted
+      parc fmt - < a.par          print a.par formatted
     """
+    if files == ("-",):
+        return _format_stdin(check)
     paths = [Path(file) for file in files] or [find_spec(None)]
     changed: list[str] = []
     invalid = False
@@ -58,6 +65,25 @@ def fmt(files: tuple[str, ...], check: bool) -> int:
         return EXIT_USAGE
     if check and changed:
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _format_stdin(check: bool) -> int:
+    """Format the spec on stdin to stdout; with `check`, only tell by the exit code."""
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"stdin is not UTF-8 text: {error.reason} at byte {error.start}") from None
+    source = Source("<stdin>", text)
+    try:
+        formatted = format_document(parse(source))
+    except CompileError as error:
+        print_diagnostics(error.diagnostics)
+        return EXIT_USAGE
+    if check:
+        return EXIT_FAILED if formatted != source.text else EXIT_OK
+    click.echo(formatted, nl=False)
     return EXIT_OK
 
 
