@@ -268,7 +268,19 @@ class StateStore:
         record.status = RUNNING
         record.started_ns = time.time_ns()
         record.ended_ns = None
-        self._write(record, new_success=False)
+        # One statement is a transaction of its own. An upsert changes the
+        # row in place, where INSERT OR REPLACE would delete it and insert it
+        # again, in the table and in the index of names: twice the work.
+        try:
+            self.connection.execute(
+                "INSERT INTO steps (name, status, started_ns) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
+                "started_ns = excluded.started_ns, ended_ns = NULL",
+                (name, RUNNING, record.started_ns),
+            )
+        except sqlite3.Error as error:
+            raise _state_error(self.path, "cannot be written", error) from None
+        self.steps[name] = record
 
     def record_end(
         self,
@@ -276,13 +288,16 @@ class StateStore:
         status: str,
         duration: float,
         fingerprint: str | None = None,
+        started_ns: int | None = None,
     ) -> None:
         """Record how a started step ended; a success also stores its fingerprint.
 
         A success gets the next success serial, and `fingerprint` (None when
         the step cannot be up to date). Any other status keeps the last
         success's fingerprint for `--explain`, but the step is no longer up to
-        date. `duration` is in seconds.
+        date. `duration` is in seconds. `started_ns` is the start in
+        nanoseconds since the epoch, for a step that was not marked as
+        started.
 
         Raises:
             StateError: the database cannot be written.
@@ -290,6 +305,8 @@ class StateStore:
         record = self.steps.get(name) or StepRecord(name, status)
         record.status = status
         record.ended_ns = time.time_ns()
+        if started_ns is not None:
+            record.started_ns = started_ns
         success = status == SUCCEEDED
         if success:
             record.fingerprint = fingerprint
@@ -298,27 +315,25 @@ class StateStore:
 
     def _write(self, record: StepRecord, new_success: bool) -> None:
         serial: int | None = record.success_serial
+        row = (
+            record.name,
+            record.status,
+            record.started_ns,
+            record.ended_ns,
+            serial,
+            record.fingerprint,
+            json.dumps(record.durations),
+        )
         try:
-            with self._transaction() as connection:
-                if new_success:
-                    row = connection.execute(
+            if not new_success:
+                self.connection.execute(_UPSERT_STEP, row)
+            else:
+                with self._transaction() as connection:
+                    (serial,) = connection.execute(
                         "UPDATE counters SET value = value + 1 "
                         "WHERE name = 'success_serial' RETURNING value"
                     ).fetchone()
-                    serial = int(row[0])
-                connection.execute(
-                    "INSERT OR REPLACE INTO steps (name, status, started_ns, ended_ns, "
-                    "success_serial, fingerprint, durations) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.name,
-                        record.status,
-                        record.started_ns,
-                        record.ended_ns,
-                        serial,
-                        record.fingerprint,
-                        json.dumps(record.durations),
-                    ),
-                )
+                    connection.execute(_UPSERT_STEP, (*row[:4], serial, *row[5:]))
         except sqlite3.Error as error:
             raise _state_error(self.path, "cannot be written", error) from None
         record.success_serial = serial
@@ -403,6 +418,16 @@ class StateStore:
                 )
         except sqlite3.Error as error:
             raise _state_error(self.path, "cannot be written", error) from None
+
+
+_UPSERT_STEP = (
+    "INSERT INTO steps (name, status, started_ns, ended_ns, success_serial, fingerprint, "
+    "durations) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+    "status = excluded.status, started_ns = excluded.started_ns, ended_ns = excluded.ended_ns, "
+    "success_serial = excluded.success_serial, fingerprint = excluded.fingerprint, "
+    "durations = excluded.durations"
+)
+"""Write every column of a step's row, changing an existing row in place."""
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
