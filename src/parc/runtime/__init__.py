@@ -40,7 +40,11 @@ STATE_DIR = ".parc"
 
 def log_path(root: Path, step: str) -> Path:
     """Return where the log of `step` goes: `.parc/logs/<step>.log` under the root."""
-    return root / STATE_DIR / "logs" / f"{step}.log"
+    return _logs_directory(root) / f"{step}.log"
+
+
+def _logs_directory(root: Path) -> Path:
+    return root / STATE_DIR / "logs"
 
 
 def run_plan(
@@ -81,11 +85,13 @@ async def _run_plan(
     active = reporter
     wait_room = display.wait_room if display is not None else output.wait_room
 
+    logs = _logs_directory(root)
+
     def open_log(step: PlanStep) -> StepLog:
         def forward(data: bytes) -> None:
             active.step_output(step, data)
 
-        return StepLog(log_path(root, step.name), on_output=forward, wait_room=wait_room)
+        return StepLog(logs / f"{step.name}.log", on_output=forward, wait_room=wait_room)
 
     was_subreaper = set_child_subreaper(True)
     try:

@@ -10,6 +10,7 @@ is repeatable (trio itself would break such ties at random).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -316,15 +317,21 @@ class _Executor:
         same scheduling batch as anything else that ends at that instant.
         """
         status: ExitStatus | None = None
-        begun = trio.current_time()
-        deadline = begun + step.timeout if step.timeout is not None else math.inf
-        notice = _TimeoutNotice(step, attempt, begun)
+        notice: _TimeoutNotice | None = None
+        deadline = math.inf
+        scope: trio.CancelScope | contextlib.nullcontext[None] = contextlib.nullcontext()
         if step.timeout is not None:
+            # Only a step with a timeout pays for the scope and the task that
+            # reports the timeout at once.
+            begun = trio.current_time()
+            deadline = begun + step.timeout
+            notice = _TimeoutNotice(step, attempt, begun)
             assert self.nursery is not None
             self.nursery.start_soon(self._notice_timeout, notice, deadline)
+            scope = trio.CancelScope(deadline=deadline)
         completed = False
         first_command = True
-        with trio.CancelScope(deadline=deadline) as scope:
+        with scope:
             for command in step.commands:
                 if self.interrupted_by is not None:
                     break
@@ -334,14 +341,15 @@ class _Executor:
                 first_command = False
             else:
                 completed = True
-        notice.scope.cancel()
 
-        if scope.cancelled_caught or trio.current_time() >= deadline:
-            assert step.timeout is not None
-            self._report_timeout(notice)
-            return status, Verdict(
-                Status.TIMED_OUT, f"exceeded its {format_seconds(step.timeout)} timeout"
-            )
+        if notice is not None:
+            notice.scope.cancel()
+            assert isinstance(scope, trio.CancelScope) and step.timeout is not None
+            if scope.cancelled_caught or trio.current_time() >= deadline:
+                self._report_timeout(notice)
+                return status, Verdict(
+                    Status.TIMED_OUT, f"exceeded its {format_seconds(step.timeout)} timeout"
+                )
         if completed:
             return status, Verdict(Status.SUCCEEDED)
         if self.interrupted_by is not None:

@@ -38,10 +38,10 @@ class StepLog:
             # The directory exists for every step but the first: try the
             # open alone, which saves a mkdir and a stat per step.
             try:
-                self._file = path.open("wb", buffering=0)
+                self._file = open(path, "wb", buffering=0)  # noqa: SIM115
             except FileNotFoundError:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = path.open("wb", buffering=0)
+                self._file = open(path, "wb", buffering=0)  # noqa: SIM115
 
     def write(self, data: bytes) -> None:
         """Append output of the step to the file and pass it to the live copy."""

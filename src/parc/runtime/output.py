@@ -12,8 +12,12 @@ slow terminal would be slowed.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import select
+import stat
+import threading
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -125,20 +129,38 @@ class DirectOutput:
 
 
 class ThreadedOutput:
-    """Writes from a worker thread, so a slow reader never stalls the event loop.
+    """Writes from a thread of its own, so a slow reader never stalls the event loop.
 
     Start `run` in a nursery before the first write, and await `drain` before
-    the end so that every queued byte is written and flushed.
+    the end so that every queued byte is written and flushed. The event loop
+    only appends to a list under a lock. The thread takes everything queued
+    at once, and wakes the event loop only when a task waits in `drain` or
+    `wait_room`.
+
+    Waking the thread costs more than the write itself: on a build of 1,000
+    `true` steps into a pipe, a thread that wrote each line cost parc about
+    0.2 ms of CPU per step. So a short write to a pipe or a regular file that
+    can take it at once is made on the event loop, when nothing waits in the
+    queue: a pipe that polls writable takes `PIPE_BUF` bytes without blocking.
+
+    NOTE: another process that writes to the same pipe between the poll and
+    the write can still make that write block until the pipe's reader reads.
     """
 
     def __init__(self, out: BinaryIO, budget: int = DEFAULT_BUDGET) -> None:
         self._writer = _Writer(out)
         self.budget = budget
+        self._lock = threading.Lock()
+        self._queued = threading.Condition(self._lock)
+        # Guarded by the lock: the items the thread has not taken yet, the
+        # bytes queued or being written, and whether a task waits for progress.
         self._items: list[bytes | FileRange] = []
         self._pending = 0
         self._busy = False
-        self._wake = trio.Event()
+        self._waiting = False
+        self._stopping = False
         self._progress = trio.lowlevel.ParkingLot()
+        self._writable = _writability_poll(out)
 
     @property
     def broken(self) -> bool:
@@ -147,41 +169,118 @@ class ThreadedOutput:
     def write(self, data: bytes) -> None:
         if self.broken or not data:
             return
-        self._items.append(data)
-        self._pending += len(data)
-        self._wake.set()
+        with self._lock:
+            # Holding the lock keeps the thread from starting a write meanwhile.
+            if not self._items and not self._busy and self._takes_at_once(len(data)):
+                self._writer.write_items([data])
+                return
+            self._items.append(data)
+            self._pending += len(data)
+            if not self._busy:
+                self._queued.notify()
 
     def copy(self, part: FileRange) -> None:
         if self.broken:
             return
-        self._items.append(part)
-        self._wake.set()
+        with self._lock:
+            self._items.append(part)
+            if not self._busy:
+                self._queued.notify()
+
+    def _takes_at_once(self, size: int) -> bool:
+        return (
+            self._writable is not None and size <= select.PIPE_BUF and bool(self._writable.poll(0))
+        )
 
     async def wait_room(self) -> None:
         """Wait while more than the budget of queued bytes waits for the thread."""
         while self._pending > self.budget and not self.broken:
+            with self._lock:
+                if self._pending <= self.budget:
+                    return
+                self._waiting = True
             await self._progress.park()
 
     async def drain(self) -> None:
         """Wait until everything queued so far has been written and flushed."""
-        while (self._items or self._busy) and not self.broken:
+        while not self.broken:
+            with self._lock:
+                if not self._items and not self._busy:
+                    return
+                self._waiting = True
             await self._progress.park()
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Write queued items until cancelled; a write in progress always completes."""
+        """Write queued items on the thread until cancelled; a write in progress always completes.
+
+        Raises:
+            Exception: what the thread raised while writing (an OSError only
+                marks the output as broken).
+        """
+        token = trio.lowlevel.current_trio_token()
+        ended = trio.Event()
+        failure: list[BaseException] = []
+        thread = threading.Thread(
+            target=self._work, args=(token, ended, failure), name="parc output", daemon=True
+        )
+        thread.start()
         task_status.started()
-        while True:
-            if not self._items:
-                self._wake = trio.Event()
-                await self._wake.wait()
-            items, self._items = self._items, []
-            self._busy = True
-            try:
-                await trio.to_thread.run_sync(self._writer.write_items, items)
-            finally:
-                self._busy = False
-                self._pending -= sum(len(item) for item in items if isinstance(item, bytes))
-                if self.broken:
-                    self._items.clear()
-                    self._pending = 0
-                self._progress.unpark_all()
+        try:
+            await ended.wait()
+        finally:
+            with self._lock:
+                self._stopping = True
+                self._queued.notify()
+            with trio.CancelScope(shield=True):
+                await ended.wait()
+        # The thread ends by itself only when a write raised.
+        raise failure[0]
+
+    def _work(
+        self, token: trio.lowlevel.TrioToken, ended: trio.Event, failure: list[BaseException]
+    ) -> None:
+        """Take the queued items and write them, until `run` asks the thread to stop."""
+        try:
+            while True:
+                with self._lock:
+                    while not self._items and not self._stopping:
+                        self._queued.wait()
+                    if self._stopping:
+                        return
+                    items, self._items = self._items, []
+                    self._busy = True
+                try:
+                    self._writer.write_items(items)
+                finally:
+                    with self._lock:
+                        self._busy = False
+                        self._pending -= sum(len(item) for item in items if isinstance(item, bytes))
+                        if self.broken:
+                            self._items.clear()
+                            self._pending = 0
+                        wake, self._waiting = self._waiting, False
+                    if wake:
+                        token.run_sync_soon(self._progress.unpark_all)
+        except BaseException as error:
+            failure.append(error)
+        finally:
+            token.run_sync_soon(ended.set)
+
+
+def _writability_poll(out: BinaryIO) -> select.poll | None:
+    """Return a poll for `out` being writable, if `out` is a pipe, a regular file or /dev/null.
+
+    A terminal, a socket or another device may block on a write that poll
+    allowed, so writes to them always go through the thread.
+    """
+    try:
+        fd = out.fileno()
+        mode = os.fstat(fd).st_mode
+        null = stat.S_ISCHR(mode) and os.path.samestat(os.fstat(fd), os.stat(os.devnull))
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or null):
+        return None
+    poll = select.poll()
+    poll.register(fd, select.POLLOUT)
+    return poll

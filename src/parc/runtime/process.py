@@ -144,12 +144,13 @@ class GroupProcess:
         # later, so it is kept until the shell is reaped here.
         self.popen = popen
         self.exited = False
-        self._pidfd: int | None = None
+        self.pidfd: int | None = None
+        """A pidfd of the shell, readable once it has exited; None before Linux 5.3."""
         if hasattr(os, "pidfd_open"):
             try:
-                self._pidfd = os.pidfd_open(self.pid)
+                self.pidfd = os.pidfd_open(self.pid)
             except OSError:
-                self._pidfd = None
+                self.pidfd = None
 
     def signal_group(self, signum: int) -> None:
         """Send `signum` to every process in the group; a gone group is fine."""
@@ -159,12 +160,17 @@ class GroupProcess:
         """Wait until the shell has exited, without reaping it."""
         if self.exited:
             return
-        if self._pidfd is not None:
-            await trio.lowlevel.wait_readable(self._pidfd)
+        if self.pidfd is not None:
+            await trio.lowlevel.wait_readable(self.pidfd)
         else:
             while not _has_exited(self.pid):
                 await trio.sleep(0.01)
         self.exited = True
+
+    def poll_exit(self) -> None:
+        """Look whether the shell has exited, without waiting and without reaping it."""
+        if not self.exited and _has_exited(self.pid):
+            self.exited = True
 
     def reap(self) -> int:
         """Reap the exited shell and return its returncode."""
@@ -180,9 +186,9 @@ class GroupProcess:
         return returncode
 
     def close(self) -> None:
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
 
 def _signal_group(pgid: int, signum: int) -> None:
@@ -290,7 +296,7 @@ def _devnull() -> int:
 _encoded_entries: dict[tuple[str, str], bytes] = {}
 
 
-def _environment_list(env: Mapping[str, str]) -> list[bytes]:
+def encode_environment(env: Mapping[str, str]) -> list[bytes]:
     """Encode `env` for execve with the checks that subprocess makes.
 
     Every command gets the same few dozen variables of parc's environment,
@@ -319,7 +325,7 @@ def _start(
     """Start `/bin/sh -c command` with `method` and return its pid; raise OSError when it cannot."""
     if method is SpawnMethod.NATIVE:
         argv = [SHELL.encode(), b"-c", os.fsencode(command)]
-        environment = _environment_list(env)
+        environment = encode_environment(env)
         pid = _native.spawn(
             argv[0], argv, environment, os.fsencode(cwd), _devnull(), output_fd, die_with_parent
         )
@@ -420,15 +426,16 @@ class _Starter:
         self.arrived = trio.Event()
 
     async def start(
-        self, command: str, cwd: str, env: Mapping[str, str], output_fd: int, die: bool
+        self, command: str, cwd: str, environment: list[bytes], output_fd: int, die: bool
     ) -> int:
-        """Start `/bin/sh -c command` and return its pid; raise OSError when it cannot."""
+        """Start `/bin/sh -c command` and return its pid; raise OSError when it cannot.
+
+        `environment` is encoded for execve (`encode_environment`).
+        """
         ticket = next(self.tickets)
         argv = [SHELL.encode(), b"-c", os.fsencode(command)]
         path = os.fsencode(cwd)
-        _native.submit(
-            ticket, argv[0], argv, _environment_list(env), path, _devnull(), output_fd, die
-        )
+        _native.submit(ticket, argv[0], argv, environment, path, _devnull(), output_fd, die)
         # The start takes a bounded time and must not be abandoned: the
         # command would run with no one to end it.
         with trio.CancelScope(shield=True):
@@ -446,6 +453,7 @@ class _Starter:
                     arrived.set()
         pid, stage, error = self.results.pop(ticket)
         if stage == _native.STAGE_NONE:
+            starting.discard(pid)
             return pid
         filename = {_native.STAGE_CWD: cwd, _native.STAGE_EXEC: SHELL}.get(stage)
         raise OSError(error, os.strerror(error), filename)
@@ -459,8 +467,18 @@ class _Starter:
                 return
             for ticket, pid, stage, error, _ in struct.iter_unpack("qiiii", data):
                 self.results[ticket] = (pid, stage, error)
+                if stage == _native.STAGE_NONE:
+                    starting.add(pid)
             if len(data) < size * 256:
                 return
+
+
+starting: set[int] = set()
+"""Commands that the extension's thread started and whose task has not taken them yet.
+
+Their pids are in the children lists of parc's threads before a runner
+knows them as shells, so the search for orphans leaves them out.
+"""
 
 
 @functools.cache
@@ -469,21 +487,27 @@ def _starter() -> _Starter:
 
 
 async def spawn_async(
-    command: str, cwd: str, env: Mapping[str, str]
+    command: str,
+    cwd: str,
+    env: Mapping[str, str],
+    environment: list[bytes] | None = None,
 ) -> tuple[GroupProcess | None, str | None]:
     """Start `command` as `spawn` does, on the extension's thread when there is one.
 
     That thread lives as long as parc, so the parent-death signal holds for
-    the command's whole life.
+    the command's whole life. `environment` is `env` encoded for execve, if
+    the caller has it already.
     """
-    if _fastest_method() is not SpawnMethod.NATIVE:
+    if not _works(SpawnMethod.NATIVE):
         return spawn(command, cwd, env)
     try:
         read_fd, write_fd = os.pipe()
     except OSError as error:
         return None, f"cannot create a pipe for its output: {error.strerror}"
+    if environment is None:
+        environment = encode_environment(env)
     try:
-        pid = await _starter().start(command, cwd, env, write_fd, True)
+        pid = await _starter().start(command, cwd, environment, write_fd, True)
     except OSError as error:
         os.close(read_fd)
         if error.errno == errno.ENOSYS:  # no close_range before Linux 5.9
@@ -501,28 +525,6 @@ async def spawn_async(
             os.close(write_fd)
     os.set_blocking(read_fd, False)
     return GroupProcess(pid, read_fd), None
-
-
-async def terminate_group(process: GroupProcess, signum: int, grace: float) -> None:
-    """Send `signum` to the group, and SIGKILL after `grace` seconds if the shell lives on."""
-    process.signal_group(signum)
-    with trio.move_on_after(grace):
-        await process.wait_exit()
-        return
-    process.signal_group(signal.SIGKILL)
-    await process.wait_exit()
-
-
-async def end_leftovers(process: GroupProcess, pipe_closed: trio.Event, grace: float) -> None:
-    """End what the exited shell left in its group: SIGTERM, then SIGKILL.
-
-    Waits up to `grace` seconds for the output pipe to close, which shows
-    that every process still writing to it has exited.
-    """
-    process.signal_group(signal.SIGTERM)
-    with trio.move_on_after(grace):
-        await pipe_closed.wait()
-    process.signal_group(signal.SIGKILL)
 
 
 # Orphans: processes that left the step's group and lost their parent.
@@ -620,12 +622,19 @@ def _children_listed() -> bool:
 def read_environment_value(pid: int, name: str) -> str | None:
     """Return the value of `name` in the environment a process started with."""
     try:
-        with open(f"/proc/{pid}/environ", "rb") as file:
-            data = file.read()
+        descriptor = os.open(f"/proc/{pid}/environ", os.O_RDONLY)
     except OSError:
         return None
+    chunks = []
+    try:
+        while chunk := os.read(descriptor, 1 << 16):
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
     prefix = name.encode() + b"="
-    for entry in data.split(b"\0"):
+    for entry in b"".join(chunks).split(b"\0"):
         if entry.startswith(prefix):
             return entry[len(prefix) :].decode("utf-8", errors="replace")
     return None
@@ -687,7 +696,7 @@ class Orphans:
         if children is None:
             yield from iter_processes()
             return
-        for pid in children - self.shells:
+        for pid in children - self.shells - starting:
             info = read_process(pid)
             if info is not None:
                 yield info

