@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -236,24 +237,87 @@ def test_clean_stops_when_git_fails(project: Project) -> None:
     project.write(".git", "not a gitdir line\n")
     outcome = project.run("clean")
     assert outcome.code == 2
-    assert "cannot tell which files git tracks" in outcome.stderr
+    assert "cannot tell which owned files git tracks, so parc removed nothing" in outcome.stderr
+    assert "`parc clean --no-git`" in outcome.stderr
     assert (project.root / "out/a.txt").is_file()
 
 
-def test_clean_without_git_command_warns(
-    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def without_git(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A project in a git work tree, with a PATH on which there is no `git` command."""
     project.spec('track gen {\n    owns "out"\n    run "true"\n}\n')
-    project.write("out/a.txt", "x\n")
+    project.write("out/tracked.txt", "x\n")
     _git(project.root, "init", "-q")
-    _git(project.root, "add", "out/a.txt")
+    _git(project.root, "add", "out/tracked.txt")
     empty = tmp_path / "no-tools"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
+    return project
+
+
+def test_clean_without_git_command_refuses(without_git: Project) -> None:
+    outcome = without_git.run("clean")
+    assert outcome.code == 2
+    assert outcome.stdout == ""
+    assert "the `git` command is not installed" in outcome.stderr
+    assert "cannot tell which owned files git tracks and removed nothing" in outcome.stderr
+    assert "run `parc clean --no-git` to remove tracked files too" in outcome.stderr
+    assert (without_git.root / "out/tracked.txt").is_file()
+
+
+def test_clean_dry_run_without_git_uses_would(without_git: Project) -> None:
+    outcome = without_git.run("clean", "-n")
+    assert outcome.code == 2
+    assert "and would remove nothing" in outcome.stderr
+    assert "removed" not in outcome.stderr
+    assert "run `parc clean -n --no-git` to list tracked files" in outcome.stderr
+
+
+def test_clean_no_git_removes_tracked_files(without_git: Project) -> None:
+    dry = without_git.run("clean", "-n", "--no-git")
+    assert dry.code == 0, dry.stderr
+    assert dry.stdout.splitlines() == [
+        "would remove out/tracked.txt",
+        "would remove out/",
+        "parc: would remove 1 file and 1 directory",
+    ]
+    assert (without_git.root / "out/tracked.txt").is_file()
+
+    outcome = without_git.run("clean", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.splitlines() == [
+        "removed out/tracked.txt",
+        "removed out/",
+        "parc: removed 1 file and 1 directory",
+    ]
+    assert not (without_git.root / "out").exists()
+
+
+def test_clean_quotes_odd_names(project: Project) -> None:
+    project.spec('track gen {\n    owns "out/**", "-*"\n    run "true"\n}\n')
+    odd = [b"out/a b", b"out/new\nline", b"out/bad\xffbyte", b"out/it's", b"-rf"]
+    for name in odd:
+        path = os.path.join(os.fsencode(project.root), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb"):
+            pass
+    expected = [
+        "./-rf",
+        "'out/a b'",
+        "'out/bad'$'\\377''byte'",
+        '"out/it\'s"',
+        "'out/new'$'\\n''line'",
+    ]
+
+    dry = project.run("clean", "-n")
+    assert dry.code == 0, dry.stderr
+    assert dry.stdout.splitlines()[:5] == [f"would remove {word}" for word in expected]
+
     outcome = project.run("clean")
     assert outcome.code == 0, outcome.stderr
-    assert "the `git` command is not installed" in outcome.stderr
-    assert not (project.root / "out/a.txt").exists()
+    assert outcome.stdout.splitlines()[:5] == [f"removed {word}" for word in expected]
+    assert not (project.root / "out").exists()
+    assert not (project.root / "-rf").exists()
 
 
 def test_clean_keeps_version_control_data(project: Project) -> None:
