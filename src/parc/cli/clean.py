@@ -55,8 +55,8 @@ Examples:
 @click.option(
     "--no-git",
     is_flag=True,
-    help="Do not ask git which files it tracks, so owned files that git tracks are removed "
-    "too. Inside a git work tree without the `git` command, parc clean needs this flag.",
+    help="Remove owned files that git tracks too, without running git. Inside a git work "
+    "tree without the `git` command, parc clean needs this flag.",
 )
 def clean(
     arguments: tuple[str, ...],
