@@ -37,7 +37,7 @@ _SPECIAL_FIRST = frozenset("#~")
 _BRACES = frozenset("{}")
 """Characters that some shells read specially as a whole word."""
 
-_NOT_IN_DOUBLE_QUOTES = frozenset("!\"$&()*;<=>?[\\^`|{}#~")
+_NOT_IN_DOUBLE_QUOTES = frozenset('!"$&()*;<=>?[\\^`|{}#~')
 """Characters for which `ls` keeps single quotes even when the path has a `'`."""
 
 _C_ESCAPES = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v"}
