@@ -82,12 +82,16 @@ def messy_specs(draw: st.DrawFn) -> str:
         return '"""' + opening + "\n".join(body) + closing + '"""'
 
     def items(values: list[str], indent: str) -> str:
+        """Join `values` with commas, breaking lines and adding comments between them."""
         text = values[0]
         for value in values[1:]:
             text += draw(gap) + ","
             if draw(st.booleans()):
-                text += draw(st.sampled_from(["", " # between"])) + "\n"
-                text += own_line_comment(indent) + indent + draw(space)
+                if draw(st.booleans()):
+                    text += draw(gap) + draw(comment_text)
+                text += "\n" + draw(st.sampled_from(["", "", "\n"]))
+                text += own_line_comment(indent) + own_line_comment(indent + "  ")
+                text += indent + draw(space)
             else:
                 text += draw(space)
             text += value
@@ -95,7 +99,9 @@ def messy_specs(draw: st.DrawFn) -> str:
 
     variables = [f"v{index}" for index in range(draw(st.integers(0, 2)))]
     pools = [f"p{index}" for index in range(draw(st.integers(0, 1)))]
-    steps = [f"s{index}" for index in range(draw(st.integers(1, 4)))]
+    # Long names make a header's `after` list longer than a line.
+    suffixes = st.sampled_from(["", "", "_" + "x" * 40])
+    steps = [f"s{index}{draw(suffixes)}" for index in range(draw(st.integers(1, 4)))]
 
     text = own_line_comment("") + draw(blank)
     for name in variables:
@@ -129,6 +135,8 @@ def messy_specs(draw: st.DrawFn) -> str:
             body.append(f"timeout{draw(space)}{draw(st.sampled_from(['30s', '1.5h', '500ms']))}")
         if draw(st.booleans()):
             body.append(f"retries{draw(space)}{draw(st.integers(0, 3))}")
+        if earlier and kind == "integrate" and draw(st.booleans()):
+            body.append(f"after{draw(space)}" + items(earlier, indent))
 
         header = f"{kind}{draw(space)}{name}"
         if earlier and kind == "track":
@@ -144,6 +152,8 @@ def messy_specs(draw: st.DrawFn) -> str:
         for statement in body:
             text += own_line_comment(indent) + draw(blank) + indent + statement + end_of_line()
         text += own_line_comment(indent) + "}" + end_of_line() + draw(blank)
+    if draw(st.booleans()):
+        text += "default " + items(steps, "") + end_of_line()
     text += own_line_comment("")
     return text
 
@@ -157,6 +167,68 @@ def test_format_is_idempotent(text: str) -> None:
 @given(messy_specs())
 def test_format_keeps_every_comment(text: str) -> None:
     assert comments(fmt(text)) == comments(text)
+
+
+def without_spans(node: object) -> object:
+    """Return a syntax node as nested tuples, without the spans and the source."""
+    if isinstance(node, tuple):
+        return tuple(without_spans(item) for item in node)
+    kind = type(node)
+    if attrs.has(kind):
+        return (
+            kind.__name__,
+            *(
+                (field.name, without_spans(getattr(node, field.name)))
+                for field in attrs.fields(kind)
+                if field.name not in ("span", "source", "comments") and field.eq
+            ),
+        )
+    return node
+
+
+def list_comments(text: str) -> list[tuple[int, int, str, bool]]:
+    """Return each comment between two items of a list.
+
+    A comment is listed with the number of its list in the file, the index of
+    the item it follows, its text, and whether it is on that item's line.
+    """
+    document = parse(Source("build.par", text))
+    lists: list[tuple[s.Name, ...] | tuple[s.String, ...]] = []
+    for statement in document.statements:
+        if isinstance(statement, s.Default):
+            lists.append(statement.names)
+        if isinstance(statement, s.Step):
+            if statement.header_after is not None:
+                lists.append(statement.header_after.names)
+            for body in statement.body:
+                if isinstance(body, s.After):
+                    lists.append(body.names)
+                elif isinstance(body, s.Reads | s.Owns):
+                    lists.append(body.globs)
+    source = document.source
+    found = []
+    for number, items in enumerate(lists):
+        for index in range(len(items) - 1):
+            end, following = items[index].span.end, items[index + 1].span.start
+            for comment in document.comments:
+                if end <= comment.span.start < following:
+                    same_line = (
+                        source.position(comment.span.start).line == source.position(end - 1).line
+                    )
+                    found.append((number, index, comment.text.rstrip(), same_line))
+    return found
+
+
+@given(messy_specs())
+def test_format_keeps_the_syntax_tree(text: str) -> None:
+    assert without_spans(parse(Source("build.par", fmt(text)))) == without_spans(
+        parse(Source("build.par", text))
+    )
+
+
+@given(messy_specs())
+def test_format_keeps_list_comments_in_place(text: str) -> None:
+    assert list_comments(fmt(text)) == list_comments(text)
 
 
 @given(messy_specs())
@@ -238,8 +310,9 @@ track core {  # brace comment
 }
 
 track cli after core {
-    # between items
-    reads "cli/*.c", "build/lib/core.o"
+    reads "cli/*.c",
+        # between items
+        "build/lib/core.o"
     pool link
     timeout 2m
     run \"\"\"
@@ -340,3 +413,46 @@ def string_values(node: object) -> list[str]:
             for value in string_values(getattr(node, field.name))
         ]
     return []
+
+
+def test_long_header_after_list_wraps() -> None:
+    names = [f"step_{letter}_{'x' * 30}" for letter in "abc"]
+    text = "".join(f'track {name} {{ run "true" }}\n' for name in names)
+    text += f'integrate release after {", ".join(names)} {{ run "true" }}\n'
+    formatted = fmt(text)
+    assert formatted.endswith(
+        f"integrate release after {names[0]},\n"
+        f"    {names[1]},\n"
+        f"    {names[2]} {{\n"
+        '    run "true"\n'
+        "}\n"
+    )
+    assert all(len(line) <= MAX_LINE for line in formatted.splitlines())
+    assert fmt(formatted) == formatted
+
+
+def test_list_comment_stays_after_its_item() -> None:
+    text = (
+        "track a {\n"
+        '    reads "x", # after x\n'
+        "        # before y\n"
+        '        "y", "z" # after the list\n'
+        '    run "true"\n'
+        "}\n"
+        "track b after a, # after a\n"
+        '    a { run "true" }\n'
+    )
+    assert fmt(text) == (
+        "track a {\n"
+        '    reads "x",  # after x\n'
+        "        # before y\n"
+        '        "y",\n'
+        '        "z"  # after the list\n'
+        '    run "true"\n'
+        "}\n"
+        "\n"
+        "track b after a,  # after a\n"
+        "    a {\n"
+        '    run "true"\n'
+        "}\n"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -236,24 +237,87 @@ def test_clean_stops_when_git_fails(project: Project) -> None:
     project.write(".git", "not a gitdir line\n")
     outcome = project.run("clean")
     assert outcome.code == 2
-    assert "cannot tell which files git tracks" in outcome.stderr
+    assert "cannot tell which owned files git tracks, so parc removed nothing" in outcome.stderr
+    assert "`parc clean --no-git`" in outcome.stderr
     assert (project.root / "out/a.txt").is_file()
 
 
-def test_clean_without_git_command_warns(
-    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def without_git(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A project in a git work tree, with a PATH on which there is no `git` command."""
     project.spec('track gen {\n    owns "out"\n    run "true"\n}\n')
-    project.write("out/a.txt", "x\n")
+    project.write("out/tracked.txt", "x\n")
     _git(project.root, "init", "-q")
-    _git(project.root, "add", "out/a.txt")
+    _git(project.root, "add", "out/tracked.txt")
     empty = tmp_path / "no-tools"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
+    return project
+
+
+def test_clean_without_git_command_refuses(without_git: Project) -> None:
+    outcome = without_git.run("clean")
+    assert outcome.code == 2
+    assert outcome.stdout == ""
+    assert "the `git` command is not installed" in outcome.stderr
+    assert "cannot tell which owned files git tracks and removed nothing" in outcome.stderr
+    assert "run `parc clean --no-git` to remove tracked files too" in outcome.stderr
+    assert (without_git.root / "out/tracked.txt").is_file()
+
+
+def test_clean_dry_run_without_git_uses_would(without_git: Project) -> None:
+    outcome = without_git.run("clean", "-n")
+    assert outcome.code == 2
+    assert "and would remove nothing" in outcome.stderr
+    assert "removed" not in outcome.stderr
+    assert "run `parc clean -n --no-git` to list tracked files" in outcome.stderr
+
+
+def test_clean_no_git_removes_tracked_files(without_git: Project) -> None:
+    dry = without_git.run("clean", "-n", "--no-git")
+    assert dry.code == 0, dry.stderr
+    assert dry.stdout.splitlines() == [
+        "would remove out/tracked.txt",
+        "would remove out/",
+        "parc: would remove 1 file and 1 directory",
+    ]
+    assert (without_git.root / "out/tracked.txt").is_file()
+
+    outcome = without_git.run("clean", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.splitlines() == [
+        "removed out/tracked.txt",
+        "removed out/",
+        "parc: removed 1 file and 1 directory",
+    ]
+    assert not (without_git.root / "out").exists()
+
+
+def test_clean_quotes_odd_names(project: Project) -> None:
+    project.spec('track gen {\n    owns "out/**", "-*"\n    run "true"\n}\n')
+    odd = [b"out/a b", b"out/new\nline", b"out/bad\xffbyte", b"out/it's", b"-rf"]
+    for name in odd:
+        path = os.path.join(os.fsencode(project.root), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb"):
+            pass
+    expected = [
+        "./-rf",
+        "'out/a b'",
+        "'out/bad'$'\\377''byte'",
+        '"out/it\'s"',
+        "'out/new'$'\\n''line'",
+    ]
+
+    dry = project.run("clean", "-n")
+    assert dry.code == 0, dry.stderr
+    assert dry.stdout.splitlines()[:5] == [f"would remove {word}" for word in expected]
+
     outcome = project.run("clean")
     assert outcome.code == 0, outcome.stderr
-    assert "the `git` command is not installed" in outcome.stderr
-    assert not (project.root / "out/a.txt").exists()
+    assert outcome.stdout.splitlines()[:5] == [f"removed {word}" for word in expected]
+    assert not (project.root / "out").exists()
+    assert not (project.root / "-rf").exists()
 
 
 def test_clean_keeps_version_control_data(project: Project) -> None:
@@ -262,7 +326,8 @@ def test_clean_keeps_version_control_data(project: Project) -> None:
     project.write(".cache/x", "removed\n")
     outcome = project.run("clean")
     assert outcome.code == 0, outcome.stderr
-    assert "kept .git/HEAD: it is version control data (in `.git`)" in outcome.stdout
+    assert "kept .git: it is version control data" in outcome.stdout.splitlines()
+    assert "kept .git/" not in outcome.stdout  # listed once, not file by file
     assert (project.root / ".git" / "HEAD").is_file()
     assert (project.root / ".parc" / "lock").is_file()
     assert not (project.root / ".cache").exists()
@@ -287,3 +352,88 @@ def test_find_owned_keeps_spec_and_state(tmp_path: Path) -> None:
     assert owned.files == ("out/a.o",)
     assert owned.directories == ("out",)
     assert owned.kept == (("build.par", "it is the spec file"),)
+
+
+def test_clean_keeps_nested_repository_whole(project: Project) -> None:
+    project.spec('track fetch {\n    owns "vendor/**"\n    run "true"\n}\n')
+    project.write("vendor/out.o", "built\n")
+    project.write("vendor/lib/a.c", "int a;\n")
+    project.write("vendor/lib/sub/b.c", "int b;\n")
+    _git(project.root / "vendor/lib", "init", "-q")
+    _git(project.root / "vendor/lib", "add", "a.c")
+
+    dry = project.run("clean", "-n")
+    assert dry.stdout.splitlines() == [
+        "would remove vendor/out.o",
+        "would keep vendor/lib: it is a nested repository (it contains `.git`), kept whole",
+        "parc: would remove 1 file and 0 directories; would keep 1 path that is not a build output",
+    ]
+
+    outcome = project.run("clean")
+    assert outcome.code == 0, outcome.stderr
+    assert not (project.root / "vendor/out.o").exists()
+    assert (project.root / "vendor/lib/a.c").is_file()
+    assert (project.root / "vendor/lib/sub/b.c").is_file()
+    assert (project.root / "vendor/lib/.git/HEAD").is_file()
+
+
+def test_clean_keeps_submodule_with_git_file(project: Project) -> None:
+    # A submodule's or worktree's `.git` is a file that points at the repository.
+    project.spec('track fetch {\n    owns "deps/*.c", "deps/*/*.c"\n    run "true"\n}\n')
+    project.write("deps/made.c", "made\n")
+    project.write("deps/mod/.git", "gitdir: ../../.git/modules/mod\n")
+    project.write("deps/mod/mod.c", "int mod;\n")
+    outcome = project.run("clean")
+    assert outcome.code == 0, outcome.stderr
+    assert "kept deps/mod: it is a nested repository (it contains `.git`), kept whole" in (
+        outcome.stdout.splitlines()
+    )
+    assert not (project.root / "deps/made.c").exists()
+    assert (project.root / "deps/mod/mod.c").is_file()
+
+
+@pytest.mark.parametrize("owns", ["proto/gen", "proto/gen/**"])
+def test_clean_reading_parent_is_not_in_place(project: Project, owns: str) -> None:
+    project.spec(
+        f"""\
+        track protos {{
+            reads "proto"
+            owns "{owns}"
+            run "true"
+        }}
+        """
+    )
+    project.write("proto/a.proto", "message A {}\n")
+    project.write("proto/gen/a.pb.c", "generated\n")
+    outcome = project.run("clean")
+    assert outcome.code == 0, outcome.stderr
+    assert "in-place" not in outcome.stdout
+    assert not (project.root / "proto/gen/a.pb.c").exists()
+    assert (project.root / "proto/a.proto").is_file()
+
+
+@pytest.mark.parametrize(
+    ("reads", "owns", "in_place"),
+    [
+        ("src/*.py", "src/*.py", True),
+        ("src/**", "src/*.py", True),
+        ("src/a.py", "src", True),
+        ("gen", "gen", True),
+        ("proto", "proto/gen", False),
+        ("proto", "proto/gen/**", False),
+        ("proto/*.proto", "proto/gen/**", False),
+    ],
+)
+def test_find_owned_in_place_rule(tmp_path: Path, reads: str, owns: str, in_place: bool) -> None:
+    for path in ("src/a.py", "gen/x.c", "proto/a.proto", "proto/gen/a.pb.c"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(path)
+    step = PlanStep(name="s", kind="track", index=0, commands=(), reads=(reads,), owns=(owns,))
+    owned = find_owned(tmp_path, [step])
+    edited = {path for path, reason in owned.kept if "in-place" in reason}
+    removed = set(owned.files)
+    assert edited or removed
+    if in_place:
+        assert not removed, owned
+    else:
+        assert not edited, owned

@@ -238,9 +238,10 @@ def build(
     plan = select(compiled.plan, targets)
 
     if dry_run:
+        from parc.cli.dry_run import dry_run_text
         from parc.cli.incremental import predict_runs
 
-        click.echo(_dry_run_text(plan, predict_runs(plan, force, explain)), nl=False)
+        click.echo(dry_run_text(plan, predict_runs(plan, force, explain)), nl=False)
         return EXIT_OK
 
     from parc.cli.incremental import run_incremental
@@ -323,19 +324,3 @@ def _write_trace(path: Path, plan: Plan, result: BuildResult, started: float) ->
         write_trace(path, plan, result, started)
     except OSError as error:
         click.echo(f"parc: cannot write the trace `{path}`: {error.strerror}", err=True)
-
-
-def _dry_run_text(plan: Plan, runs: set[str]) -> str:
-    """Return the commands of the steps in `runs`, and a count of the other steps."""
-    lines = []
-    for step in plan.topological_order():
-        if step.name not in runs:
-            continue
-        where = f" (in {step.cwd})" if step.cwd != "." else ""
-        lines.append(f"# {step.name}{where}")
-        lines.extend(step.commands)
-    skipped = len(plan.steps) - len(runs)
-    if skipped:
-        noun = "step is" if skipped == 1 else "steps are"
-        lines.append(f"# {skipped} {noun} up to date; -B -n prints every step")
-    return "\n".join(lines) + ("\n" if lines else "")

@@ -17,6 +17,7 @@ Examples:
   parc clean                  remove the build outputs of every step
   parc clean docs             remove only the outputs that `docs` owns
   parc clean --state          forget the recorded state; the next build runs every step
+  parc clean --no-git         remove owned files that git tracks too (when git is not installed)
 """
 
 
@@ -51,12 +52,19 @@ Examples:
     is_flag=True,
     help="Forget the recorded state (of the named steps, or of all) instead of removing files.",
 )
+@click.option(
+    "--no-git",
+    is_flag=True,
+    help="Remove owned files that git tracks too, without running git. Inside a git work "
+    "tree without the `git` command, parc clean needs this flag.",
+)
 def clean(
     arguments: tuple[str, ...],
     file: str | None,
     dry_run: bool,
     no_wait: bool,
     forget_state: bool,
+    no_git: bool,
 ) -> int:
     """Remove the build outputs that the named steps own (all steps without targets).
 
@@ -64,9 +72,10 @@ def clean(
     project root: parc follows no symlink on the way, and removes a matched
     symlink itself, never its target. A matched directory is removed once it
     is empty. parc keeps, and lists, what is not a build output: the spec,
-    `.parc/`, version control data, a file that its owning step also reads,
-    and a file that git tracks. With `--state`, parc forgets what earlier
-    builds recorded and removes no file.
+    `.parc/`, version control data, a nested repository, a file that its
+    owning step also reads, and a file that git tracks. Paths are printed
+    quoted for a POSIX shell where they need it. With `--state`, parc forgets
+    what earlier builds recorded and removes no file.
     """
     from parc.cli.incremental import locked_project
 
@@ -85,7 +94,8 @@ def clean(
         if forget_state:
             return _forget_steps(root, [step.name for step in steps], dry_run)
         spec = find_spec(file).resolve()
-        return _remove_owned(root, steps, spec.name, dry_run)
+        tracked = frozenset[str]() if no_git else _tracked_by_git(root, dry_run)
+        return _remove_owned(root, steps, spec.name, tracked, dry_run)
 
 
 def _forget_everything(root: Path, dry_run: bool) -> int:
@@ -131,54 +141,66 @@ def _forget_steps(root: Path, names: list[str], dry_run: bool) -> int:
     return EXIT_OK
 
 
-def _remove_owned(root: Path, steps: list[PlanStep], spec: str, dry_run: bool) -> int:
+def _remove_owned(
+    root: Path, steps: list[PlanStep], spec: str, tracked: frozenset[str], dry_run: bool
+) -> int:
+    from parc.cli.quoting import shell_quoted
     from parc.runtime.state.clean import empty_after_removal, find_owned, remove
 
-    owned = find_owned(root, steps, spec, _tracked_by_git(root))
+    owned = find_owned(root, steps, spec, tracked)
     kept = _kept(len(owned.kept))
     if dry_run:
         directories = empty_after_removal(root, owned)
         for path in owned.files:
-            click.echo(f"would remove {path}")
+            click.echo(f"would remove {shell_quoted(path)}")
         for path in directories:
-            click.echo(f"would remove {path}/")
+            click.echo(f"would remove {shell_quoted(path + '/')}")
         for path, reason in owned.kept:
-            click.echo(f"would keep {path}: {reason}")
+            click.echo(f"would keep {shell_quoted(path)}: {reason}")
         counts = _counts(len(owned.files), len(directories))
         click.echo(f"parc: would remove {counts}" + (f"; would keep {kept}" if kept else ""))
         return EXIT_OK
 
     removal = remove(root, owned)
     for path in removal.removed_files:
-        click.echo(f"removed {path}")
+        click.echo(f"removed {shell_quoted(path)}")
     for path in removal.removed_directories:
-        click.echo(f"removed {path}/")
+        click.echo(f"removed {shell_quoted(path + '/')}")
     for path, reason in owned.kept:
-        click.echo(f"kept {path}: {reason}")
+        click.echo(f"kept {shell_quoted(path)}: {reason}")
     for path, reason in removal.kept:
-        click.echo(f"parc: cannot remove {path}: {reason}", err=True)
+        click.echo(f"parc: cannot remove {shell_quoted(path)}: {reason}", err=True)
     counts = _counts(len(removal.removed_files), len(removal.removed_directories))
     click.echo(f"parc: removed {counts}" + (f"; kept {kept}" if kept else ""))
     return EXIT_FAILED if removal.kept else EXIT_OK
 
 
-def _tracked_by_git(root: Path) -> frozenset[str]:
+def _tracked_by_git(root: Path, dry_run: bool) -> frozenset[str]:
     """Return the paths git tracks, so that `parc clean` keeps them.
 
     Raises:
-        UserError: the project is in a git work tree, but git failed.
+        UserError: the project is in a git work tree, but git is not
+            installed or failed. parc then removes nothing.
     """
-    from parc.cli.incremental import say
     from parc.runtime.state.clean import GitError, GitNotFound, tracked_by_git
 
+    if dry_run:
+        outcome = "would remove"
+        retry = "`parc clean -n --no-git` to list tracked files among those it would remove"
+    else:
+        outcome = "removed"
+        retry = "`parc clean --no-git` to remove tracked files too"
     try:
         return tracked_by_git(root)
     except GitNotFound as error:
-        say(f"{error}, so parc cannot tell which owned files git tracks, and removes them too")
-        return frozenset()
+        raise UserError(
+            f"{error}, so parc cannot tell which owned files git tracks and {outcome} nothing; "
+            f"install git, or run {retry}"
+        ) from None
     except GitError as error:
         raise UserError(
-            f"cannot tell which files git tracks, which `parc clean` keeps: {error}"
+            f"cannot tell which owned files git tracks, so parc {outcome} nothing: {error}; "
+            f"fix what git reports, or run {retry}"
         ) from None
 
 

@@ -8,8 +8,13 @@ a spec means. What it decides:
 - one statement per line, and a block's body indented by four spaces;
 - a block's `{` on its header line, and its `}` on a line of its own;
 - single spaces around `=` and after `,`; a list longer than the line limit,
-  or holding a multi-line string, puts each item after the first on a line
-  of its own, indented four spaces more;
+  holding a multi-line string, or with a comment between its items, puts
+  each item after the first on a line of its own, indented four spaces
+  more. A step header's `after` list is wrapped the same way, with the `{`
+  after its last name;
+- a comment between two list items stays with the item it follows: at the
+  end of that item's line when it was written there, or else on a line of
+  its own before the next item, at that item's indentation;
 - a blank line between a block and the statement next to it; elsewhere a
   run of blank lines becomes one, and none opens or closes a block;
 - a comment on the line of the code before it stays at that line's end;
@@ -23,6 +28,10 @@ a spec means. What it decides:
 """
 
 from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Sequence
 
 import attrs
 
@@ -51,15 +60,36 @@ class _Unit:
 def format_document(document: s.Document) -> str:
     """Return the canonical text of a parsed spec, ending in one newline (or empty)."""
     source = document.source
+    comments = _Comments(document.comments)
     units: list[_Unit] = []
     for statement in document.statements:
         if isinstance(statement, s.Step):
-            units.extend(_step_units(source, statement))
+            units.extend(_step_units(source, statement, comments))
         else:
-            units.append(
-                _Unit(statement.span.start, statement.span.end, _top_lines(source, statement), 0)
-            )
-    return _Layout(source, units, document.comments).render()
+            lines = _top_lines(source, statement, comments)
+            units.append(_Unit(statement.span.start, statement.span.end, lines, 0))
+    return _Layout(source, units, comments.remaining()).render()
+
+
+class _Comments:
+    """The comments of a document, from which lists take the ones between their items."""
+
+    def __init__(self, comments: Sequence[s.Comment]) -> None:
+        self._comments = sorted(comments, key=lambda comment: comment.span.start)
+        self._starts = [comment.span.start for comment in self._comments]
+        self._taken: set[int] = set()
+
+    def take(self, start: int, end: int) -> list[s.Comment]:
+        """Return the comments that start in [start, end), which the layout then skips."""
+        low = bisect.bisect_left(self._starts, start)
+        high = bisect.bisect_left(self._starts, end)
+        self._taken.update(range(low, high))
+        return self._comments[low:high]
+
+    def remaining(self) -> tuple[s.Comment, ...]:
+        return tuple(
+            comment for index, comment in enumerate(self._comments) if index not in self._taken
+        )
 
 
 def _raw(source: Source, node: s.String | s.Name | s.Duration) -> str:
@@ -99,27 +129,52 @@ def _is_blank(line: str) -> bool:
     return not line.strip(" \t\r")
 
 
-def _list(source: Source, head: str, items: list[s.String] | list[str], depth: int) -> list[str]:
-    """Lay out `head` followed by comma-separated items, on one line if they fit.
+def _list(
+    source: Source,
+    head: str,
+    items: Sequence[s.String | s.Name],
+    depth: int,
+    comments: _Comments,
+    tail: str = "",
+) -> list[str]:
+    """Lay out `head`, comma-separated items and `tail`, on one line if they fit.
 
-    Items are names, or strings, which may span lines.
+    Items are names, or strings, which may span lines. A comment between two
+    items keeps its place after the first of them, so the list then takes a
+    line per item.
     """
     indent = INDENT * depth
+    between = comments.take(items[0].span.end, items[-1].span.start)
+    written = [_item_text(source, item, indent) for item in items]
+    one_line = indent + head + ", ".join(written) + tail
+    if len(one_line) <= MAX_LINE and not between and not any("\n" in text for text in written):
+        return [one_line]
 
-    def text_of(item: s.String | str, line_indent: str) -> str:
-        return item if isinstance(item, str) else _string(source, item, line_indent)
+    lines = (indent + head + written[0]).split("\n")
+    continued = indent + INDENT
+    for previous, item in itertools.pairwise(items):
+        lines[-1] += ","
+        previous_line = source.position(previous.span.end - 1).line
+        for comment in between:
+            if not previous.span.end <= comment.span.start < item.span.start:
+                continue
+            text = comment.text.rstrip()
+            if source.position(comment.span.start).line == previous_line:
+                lines[-1] += "  " + text
+            else:
+                lines.append(continued + text)
+        lines.extend((continued + _item_text(source, item, continued)).split("\n"))
+    lines[-1] += tail
+    return lines
 
-    written = [text_of(item, indent) for item in items]
-    one_line = indent + head + ", ".join(written)
-    if len(one_line) <= MAX_LINE and not any("\n" in item for item in written):
-        return one_line.split("\n")
-    text = indent + head + written[0]
-    for item in items[1:]:
-        text += ",\n" + indent + INDENT + text_of(item, indent + INDENT)
-    return text.split("\n")
+
+def _item_text(source: Source, item: s.String | s.Name, line_indent: str) -> str:
+    if isinstance(item, s.Name):
+        return item.text
+    return _string(source, item, line_indent)
 
 
-def _top_lines(source: Source, statement: s.TopStatement) -> list[str]:
+def _top_lines(source: Source, statement: s.TopStatement, comments: _Comments) -> list[str]:
     if isinstance(statement, s.Let):
         return f"let {statement.name.text} = {_string(source, statement.value, '')}".split("\n")
     if isinstance(statement, s.Env):
@@ -127,7 +182,7 @@ def _top_lines(source: Source, statement: s.TopStatement) -> list[str]:
     if isinstance(statement, s.PoolDef):
         return [f"pool {statement.name.text} = {statement.size.value}"]
     assert isinstance(statement, s.Default)
-    return _list(source, "default ", [name.text for name in statement.names], 0)
+    return _list(source, "default ", statement.names, 0, comments)
 
 
 def _env_lines(source: Source, statement: s.Env, depth: int) -> list[str]:
@@ -136,16 +191,18 @@ def _env_lines(source: Source, statement: s.Env, depth: int) -> list[str]:
     return text.split("\n")
 
 
-def _step_units(source: Source, step: s.Step) -> list[_Unit]:
+def _step_units(source: Source, step: s.Step, comments: _Comments) -> list[_Unit]:
     header = f"{step.kind} {step.name.text}"
-    if step.header_after is not None:
-        header += " after " + ", ".join(name.text for name in step.header_after.names)
+    if step.header_after is None:
+        header_lines = [header + " {"]
+    else:
+        names = step.header_after.names
+        header_lines = _list(source, header + " after ", names, 0, comments, tail=" {")
     brace = _opening_brace(source, step)
-    units = [_Unit(step.span.start, brace + 1, [header + " {"], 0, opens_block=True, is_block=True)]
+    units = [_Unit(step.span.start, brace + 1, header_lines, 0, opens_block=True, is_block=True)]
     for statement in step.body:
-        units.append(
-            _Unit(statement.span.start, statement.span.end, _body_lines(source, statement), 1)
-        )
+        lines = _body_lines(source, statement, comments)
+        units.append(_Unit(statement.span.start, statement.span.end, lines, 1))
     units.append(
         _Unit(step.span.end - 1, step.span.end, ["}"], 0, closes_block=True, is_block=True)
     )
@@ -164,16 +221,16 @@ def _opening_brace(source: Source, step: s.Step) -> int:
     return index
 
 
-def _body_lines(source: Source, statement: s.BodyStatement) -> list[str]:
+def _body_lines(source: Source, statement: s.BodyStatement, comments: _Comments) -> list[str]:
     indent = INDENT
     if isinstance(statement, s.Desc):
         return f"{indent}desc {_string(source, statement.value, indent)}".split("\n")
     if isinstance(statement, s.After):
-        return _list(source, "after ", [name.text for name in statement.names], 1)
+        return _list(source, "after ", statement.names, 1, comments)
     if isinstance(statement, s.Reads):
-        return _list(source, "reads ", list(statement.globs), 1)
+        return _list(source, "reads ", statement.globs, 1, comments)
     if isinstance(statement, s.Owns):
-        return _list(source, "owns ", list(statement.globs), 1)
+        return _list(source, "owns ", statement.globs, 1, comments)
     if isinstance(statement, s.Run):
         return f"{indent}run {_string(source, statement.command, indent)}".split("\n")
     if isinstance(statement, s.Env):

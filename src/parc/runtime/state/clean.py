@@ -9,8 +9,11 @@ target is never touched. A matched directory is removed only once it is
 empty, because a path below it may have been kept.
 
 Some owned paths are not build outputs, so they are kept on purpose. They
-are the spec file, version control data, a file that its owning step also
-reads (a step that edits its sources in place), and a file that git tracks.
+are the spec file, version control data, a repository nested in an owned
+directory (with its work tree), a file that its owning step also reads (a
+step that edits its sources in place), and a file that git tracks. The
+version control data at the root and a nested repository are each listed
+once, not file by file.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 VERSION_CONTROL_NAMES = frozenset({".git", ".hg", ".svn"})
 """Names of the directories (or, for a git worktree, the file) that hold a
 repository's own data; nothing below them is ever removed."""
+
+_MARKER_ORDER = tuple(sorted(VERSION_CONTROL_NAMES))
 
 GIT_TIMEOUT_SECONDS = 60.0
 
@@ -75,18 +80,20 @@ def find_owned(
     """Return every path under `root` that an `owns` glob of `steps` covers.
 
     `spec` is the spec file's path relative to the root, and `tracked` lists
-    the paths git tracks. Both go to `kept`, with version control data and
-    the paths that their owning step also reads.
+    the paths git tracks. Both go to `kept`, with version control data,
+    nested repositories and the paths that their owning step also reads.
     """
     scanner = Scanner(root)
+    repositories = _NestedRepositories(root)
     files: list[str] = []
     directories: list[str] = []
-    kept: list[tuple[str, str]] = []
+    kept: dict[str, str] = {}
     for step in steps:
         for path, item in scanner.scan(step.owns).items():
-            reason = _reason_to_keep(path, step, spec, tracked)
-            if reason is not None:
-                kept.append((path, reason))
+            keep = _reason_to_keep(path, step, spec, tracked, repositories)
+            if keep is not None:
+                shown, reason = keep
+                kept.setdefault(shown, reason)
             elif item.digest == DIRECTORY:
                 directories.append(path)
             else:
@@ -94,26 +101,98 @@ def find_owned(
     return Owned(
         tuple(sorted(files)),
         tuple(sorted(directories, key=_deepest_first)),
-        tuple(sorted(kept)),
+        tuple(sorted(kept.items())),
     )
 
 
 def _reason_to_keep(
-    path: str, step: PlanStep, spec: str | None, tracked: frozenset[str]
-) -> str | None:
-    """Return why an owned path is not a build output to remove, or None if it is one."""
+    path: str,
+    step: PlanStep,
+    spec: str | None,
+    tracked: frozenset[str],
+    repositories: _NestedRepositories,
+) -> tuple[str, str] | None:
+    """Return the path to list as kept and why, or None if `path` is a build output.
+
+    The listed path is `path` itself, but for version control data and
+    nested repositories, which are listed once as a whole.
+    """
     if path == spec:
-        return "it is the spec file"
+        return path, "it is the spec file"
     names = path.split("/")
-    for name in names:
-        if name in VERSION_CONTROL_NAMES:
-            return f"it is version control data (in `{name}`)"
-    for text in step.reads:
-        if parsed_glob(text).covers(path):
-            return f"`{step.name}` also reads it (an in-place edit)"
+    if names[0] in VERSION_CONTROL_NAMES:
+        return names[0], "it is version control data"
+    nested = repositories.enclosing(names)
+    if nested is not None:
+        repository, marker = nested
+        return repository, f"it is a nested repository (it contains `{marker}`), kept whole"
+    if _edited_in_place(names, step):
+        return path, f"`{step.name}` also reads it (an in-place edit)"
     if path in tracked:
-        return "git tracks it"
+        return path, "git tracks it"
     return None
+
+
+def _edited_in_place(names: list[str], step: PlanStep) -> bool:
+    """Tell whether the step reads an owned path as specifically as it owns it.
+
+    The owned root is the shallowest of the path and its directories that an
+    `owns` glob matches. The path is a source edited in place only when a
+    `reads` glob matches the owned root or something between it and the
+    path. So `reads "src/*.py"` with `owns "src/*.py"` edits `src/a.py` in
+    place, but `reads "proto"` with `owns "proto/gen"` only covers
+    `proto/gen/a.pb` through the broader `proto`, and `proto/gen` is output.
+    """
+    prefixes = ["/".join(names[:length]) for length in range(1, len(names) + 1)]
+    owns = [parsed_glob(text) for text in step.owns]
+    reads = [parsed_glob(text) for text in step.reads]
+    for index, prefix in enumerate(prefixes):
+        if any(glob.match(prefix) for glob in owns):
+            return any(glob.match(below) for below in prefixes[index:] for glob in reads)
+    return False
+
+
+class _NestedRepositories:
+    """The repositories nested below the root, found by the version control entry they contain.
+
+    A directory below the root that contains `.git` (a directory, or the
+    file of a submodule or worktree), `.hg` or `.svn` is the top of a
+    repository of its own. Its work tree is not a build output either.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._markers: dict[str, str | None] = {}
+
+    def enclosing(self, names: Sequence[str]) -> tuple[str, str] | None:
+        """Return the outermost nested repository that contains the path, and its marker.
+
+        The path itself counts when it is such a directory.
+        """
+        for length in range(1, len(names) + 1):
+            directory = "/".join(names[:length])
+            marker = self._marker(directory)
+            if marker is not None:
+                return directory, marker
+        return None
+
+    def _marker(self, directory: str) -> str | None:
+        if directory not in self._markers:
+            self._markers[directory] = self._find_marker(self._root / directory)
+        return self._markers[directory]
+
+    @staticmethod
+    def _find_marker(directory: Path) -> str | None:
+        # A symlink is not a nested repository but an owned path to remove.
+        try:
+            if not stat.S_ISDIR(os.lstat(directory).st_mode):
+                return None
+        except OSError:
+            return None
+        for name in _MARKER_ORDER:
+            if os.path.lexists(directory / name):
+                return name
+        return None
 
 
 def tracked_by_git(root: Path) -> frozenset[str]:
