@@ -174,8 +174,11 @@ class Tmux:
         assert completed.returncode == 0, completed.stderr
         return completed.stdout
 
-    def lines(self) -> list[str]:
-        shown = [line.rstrip() for line in self.run("capture-pane", "-p", "-J").splitlines()]
+    def lines(self, history: bool = False) -> list[str]:
+        """Return the pane's lines, with its scrollback history first when `history` is true."""
+        start = ["-S", "-"] if history else []
+        captured = self.run("capture-pane", "-p", "-J", *start)
+        shown = [line.rstrip() for line in captured.splitlines()]
         while shown and not shown[-1]:
             shown.pop()
         return shown
@@ -249,3 +252,45 @@ def test_region_survives_resize(tmp_path: Path, tmux: Tmux) -> None:
     finished = [line for line in lines if re.match(r"\[\d/3\] ", line)]
     assert sorted(line.split()[1] for line in finished) == ["one", "three", "two"]
     assert not [line for line in lines if "compiling very-long" in line]
+
+    # Narrowing makes tmux rewrap the region into more rows, and it moves
+    # the rows that no longer fit into its history: one stale copy per
+    # narrowing is tmux's doing. Frames drawn after it must add none.
+    everything = tmux.lines(history=True)
+    assert len(header(everything)) <= 1, everything
+
+
+@needs_tmux
+def test_region_at_top_row_stays_out_of_history(tmp_path: Path, tmux: Tmux) -> None:
+    (tmp_path / "build.par").write_text(
+        f'track slow {{\n    run "echo slow-working; {wait_for_file("slow.go")}"\n}}\n'
+    )
+    env = terminal_environment(NO_COLOR="1")
+    settings = [f"{k}={v}" for k in ("TERM", "LANG") for v in [env[k]]]
+    command = " ".join(["env", "-u", "CI", *settings, *PARC])
+    # The session's own command starts on the pane's top row, so the region
+    # does too: erasing from there clears the whole screen, which tmux
+    # (`scroll-on-clear`) copies into its history.
+    tmux.run(
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-c",
+        str(tmp_path),
+        f"{command} build; echo parc-exited-$?; sleep 600",
+    )
+    tmux.run("set-option", "-g", "remain-on-exit", "on")
+
+    # Wait for several frames: the spinner shows a second or more.
+    tmux.wait_for(lambda ls: any(re.search(r"slow +[1-9]\.\d\ds", line) for line in ls))
+    (tmp_path / "slow.go").touch()
+    tmux.wait_for(lambda ls: any("parc-exited-0" in line for line in ls))
+
+    everything = tmux.lines(history=True)
+    assert header(everything) == [], everything
+    assert not [line for line in everything if "slow-working" in line], everything

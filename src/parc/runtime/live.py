@@ -24,6 +24,8 @@ place; either way the next frame starts at the right row.
 NOTE: a resize that the terminal applies between receiving a frame's lines
 and its cursor move can leave a copy of the old region above the new one;
 tests shrink and widen tmux between frames, not during one.
+Narrowing a tmux pane rewraps the region into more rows, and tmux moves the
+rows that no longer fit into its history; nothing a frame writes can undo that.
 
 Stderr. Lines that parc writes to stderr during the build (`--explain`,
 warnings) would land on the region. While the display runs on a terminal,
@@ -74,7 +76,14 @@ SYNC_BEGIN = b"\x1b[?2026h"
 SYNC_END = b"\x1b[?2026l"
 HIDE_CURSOR = b"\x1b[?25l"
 SHOW_CURSOR = b"\x1b[?25h"
-ERASE_DOWN = b"\x1b[J"
+ERASE_REGION = b"\r \x1b[J\r\x1b[2K"
+"""Erase from the cursor's row down, without ever clearing from the top-left corner.
+
+`ESC[J` at row 1, column 1 clears the entire screen, and tmux (`scroll-on-clear`,
+on by default since 3.2) then pushes the whole screen into its history, so a
+region at the top row would leave a copy of itself there on every frame. A
+space first moves the cursor off column 1; `ESC[2K` then erases that row whole.
+"""
 
 
 def _cursor_up(rows: int) -> bytes:
@@ -166,7 +175,7 @@ class LiveScreen:
         # drops the marks a rewrapping terminal (tmux) keeps on its rows; left
         # in place, they would join the new rows into one line at the next
         # resize.
-        head = [SYNC_BEGIN, b"\r", ERASE_DOWN]
+        head = [SYNC_BEGIN, ERASE_REGION]
         if not self._drawn and not final:
             head.append(HIDE_CURSOR)
         if self._pending:
