@@ -58,7 +58,7 @@ from parc.plan import Plan, PlanStep
 from parc.runtime.output import FileRange, ThreadedOutput
 from parc.runtime.process import signal_name
 from parc.runtime.report import OutputMode, PlainReporter, Reporter, format_seconds
-from parc.runtime.scheduler import Verdict, estimate_durations, remaining_path
+from parc.runtime.scheduler import Status, Verdict, estimate_durations
 
 if TYPE_CHECKING:
     from parc.runtime.executor import BuildResult, Options, StepResult
@@ -221,26 +221,32 @@ class Eta:
         self.names = [step.name for step in steps]
         self.known = any(name in durations for name in self.names)
         self.estimates = estimate_durations(selected, durations)
-        self.paths = remaining_path(selected, durations)
+        self.order = [step.name for step in reversed(selected.topological_order())]
+        """Each step after every step that runs after it."""
+        self.dependents = selected.dependents()
         self.jobs = jobs
 
     def remaining(self, running: Mapping[str, float], finished: Collection[str]) -> float | None:
         """Return the estimated seconds left, or None when no duration is recorded.
 
-        `running` maps each running step to its elapsed seconds.
+        `running` maps each running step to its elapsed seconds. `finished`
+        holds every step that will not run any more, blocked steps included:
+        they add neither work nor length to a chain.
         """
         if not self.known:
             return None
-        chain = 0.0
+        chains: dict[str, float] = {}
         work = 0.0
-        for name in self.names:
+        for name in self.order:
             if name in finished:
                 continue
             own = self.estimates[name]
             elapsed = running.get(name)
             left = own if elapsed is None else max(own - elapsed, 0.0)
-            chain = max(chain, self.paths[name] - own + left)
+            after = (chains[d] for d in self.dependents[name] if d in chains)
+            chains[name] = left + max(after, default=0.0)
             work += left
+        chain = max(chains.values(), default=0.0)
         spread = work / self.jobs if self.jobs else 0.0
         return max(chain, spread)
 
@@ -283,6 +289,7 @@ class LiveReporter:
         self.symbols = _Symbols(unicode)
         self.total = 0
         self.done = 0
+        self.up_to_date = 0
         self.failed = 0
         self.started = clock()
         self.running: dict[str, _Running] = {}
@@ -336,7 +343,12 @@ class LiveReporter:
         self.running.pop(name, None)
         self.finished.add(name)
         self.finished.update(blocked)
-        self.done += 1 + len(blocked)
+        # The same count as the plain lines: an up-to-date step leaves the total.
+        if result.verdict.status is Status.UP_TO_DATE:
+            self.total -= 1
+            self.up_to_date += 1
+        else:
+            self.done += 1 + len(blocked)
         if result.verdict.status.is_failure:
             self.failed += 1
         self.lines.step_finished(result, blocked)
@@ -385,6 +397,8 @@ class LiveReporter:
             (f"{self.done}/{self.total} done", "bold"),
             f"{sep}{len(self.running)} running{sep}{waiting} waiting",
         )
+        if self.up_to_date:
+            header.append(f"{sep}{self.up_to_date} up to date")
         if self.failed:
             header.append(f"{sep}{self.failed} failed", "bold red")
         header.append(f"{sep}{format_seconds(now - self.started)}", "dim")

@@ -67,8 +67,11 @@ class QuietReporter(PlainReporter):
 
     A failed step shows its header, then its whole output (grouped mode) or
     the last lines of its log (none mode). Steps that succeed, retries and
-    the heartbeat print nothing, and there is no summary table.
+    the heartbeat print nothing, and there is no summary table. Blocked
+    steps get no line each: the failure names them, and so does the end.
     """
+
+    lists_blocked = False
 
     def __init__(self, output: Output, mode: OutputMode, color: bool = False) -> None:
         if mode not in (OutputMode.GROUPED, OutputMode.NONE):

@@ -154,13 +154,19 @@ _STATUS_STYLE = {
 class PlainReporter:
     """Prints plain lines that read well on a terminal and in a CI log.
 
-    Each finished step gets a `[done/total] name status` header; in grouped
+    Each finished step gets a `[done/total] name status` header, and so does
+    each step that a failure blocks. `total` counts the requested steps less
+    those found up to date so far, which get no header, so `done` never
+    passes it and ends equal to it. In grouped
     mode its output follows as one block. A failure also shows its reason
     and attempt, the last lines of its log (in every mode but grouped, where
     the output was not one block), the log's path and the steps it blocks.
     The summary tabulates the steps (unless `summary` is false), lists every
     step that did not succeed, and counts each status.
     """
+
+    lists_blocked = True
+    """Whether each blocked step gets its own `[done/total]` line."""
 
     def __init__(
         self,
@@ -248,7 +254,10 @@ class PlainReporter:
         step = result.step
         verdict = result.verdict
         if verdict.status is Status.UP_TO_DATE:
-            return  # only the summary counts them, so a no-op build stays short
+            # Only the summary lists them, so a no-op build stays short, and
+            # the total drops by one so that `[done/total]` ends at total.
+            self.total -= 1
+            return
         self.finished += 1
         self._flush_partial(step.name)
 
@@ -273,7 +282,7 @@ class PlainReporter:
         # Each blocked step gets its own numbered line, so the counter has no gaps.
         for name in blocked:
             self.finished += 1
-            if self.mode is OutputMode.NONE:
+            if not self.lists_blocked:
                 continue
             status = self._paint(_STATUS_STYLE[Status.BLOCKED], Status.BLOCKED.value)
             self._write_lines(
