@@ -39,6 +39,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import select
 import shutil
 import sys
@@ -450,15 +451,20 @@ def format_estimate(seconds: float) -> str:
     return format_seconds(seconds)
 
 
+LINE_RESTART = re.compile(r"\r|\x1b\[[01]?G|\x1b\[2K")
+"""What progress bars use to redraw their line: a carriage return, a move to
+column 1 (`ESC[G`, `ESC[1G`) or erasing the whole line (`ESC[2K`)."""
+
+
 def last_line(tail: bytes) -> str:
     """Return the last line with visible text in a step's latest output, tabs expanded.
 
-    A line that a carriage return rewrote (a progress bar) counts from its
-    last rewrite, which is what a terminal would show.
+    A line that a progress bar redraws (see `LINE_RESTART`) counts from its
+    last redraw, which is what a terminal would show.
     """
     text = tail.decode("utf-8", "replace")
     for line in reversed(text.split("\n")):
-        for part in reversed(line.split("\r")):
+        for part in reversed(LINE_RESTART.split(line)):
             if Text.from_ansi(part).plain.strip():
                 return part.expandtabs()
     return ""
