@@ -56,6 +56,7 @@ from rich.console import COLOR_SYSTEMS, Console
 from rich.text import Text
 
 from parc.plan import Plan, PlanStep
+from parc.runtime import report
 from parc.runtime.output import FileRange, ThreadedOutput
 from parc.runtime.process import signal_name
 from parc.runtime.report import OutputMode, PlainReporter, Reporter, format_seconds
@@ -451,15 +452,14 @@ def format_estimate(seconds: float) -> str:
     return format_seconds(seconds)
 
 
-LINE_RESTART = re.compile(r"\r|\x1b\[[01]?G|\x1b\[2K")
-"""What progress bars use to redraw their line: a carriage return, a move to
-column 1 (`ESC[G`, `ESC[1G`) or erasing the whole line (`ESC[2K`)."""
+# The text form of the byte pattern that prefixed output uses.
+LINE_RESTART = re.compile(report.LINE_RESTART.pattern.decode())
 
 
 def last_line(tail: bytes) -> str:
     """Return the last line with visible text in a step's latest output, tabs expanded.
 
-    A line that a progress bar redraws (see `LINE_RESTART`) counts from its
+    A line that a progress bar redraws (see `report.LINE_RESTART`) counts from its
     last redraw, which is what a terminal would show.
     """
     text = tail.decode("utf-8", "replace")

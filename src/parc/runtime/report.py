@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,11 @@ FAILURE_TAIL_LINES = 20
 MAX_PARTIAL_LINE = 1 << 16
 """The length past which a line without a newline is written as a piece, in live modes."""
 MAX_PREFIX_WIDTH = 24
+
+LINE_RESTART = re.compile(rb"\r|\x1b\[[01]?G|\x1b\[2K")
+"""What progress bars use to redraw their line: a carriage return, a move to
+column 1 (`ESC[G`, `ESC[1G`) or erasing the whole line (`ESC[2K`)."""
+_CONTROL_SEQUENCE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 class OutputMode(enum.Enum):
@@ -228,7 +234,7 @@ class PlainReporter:
         self._partial[step.name] = rest
         if lines:
             prefix = self._step_prefix(step.name)
-            self.output.write(b"".join(prefix + line + b"\n" for line in lines))
+            self.output.write(b"".join(prefix + self._shown_line(line) + b"\n" for line in lines))
 
     def step_timed_out(self, step: PlanStep, attempt: int, elapsed: float) -> None:
         self._write_lines(
@@ -389,7 +395,32 @@ class PlainReporter:
     def _flush_partial(self, name: str) -> None:
         rest = self._partial.pop(name, b"")
         if rest:
-            self.output.write(self._step_prefix(name) + rest + b"\n")
+            self.output.write(self._step_prefix(name) + self._shown_line(rest) + b"\n")
+
+    def _shown_line(self, line: bytes) -> bytes:
+        """Return a line as prefixed mode shows it: its last state, if a progress bar redrew it.
+
+        Written whole after the prefix, each redraw would overwrite the
+        prefix on a terminal. The log keeps every state.
+        """
+        if self.mode is not OutputMode.PREFIXED:
+            return line
+        return final_state(line)
+
+
+def final_state(line: bytes) -> bytes:
+    """Return the last state of a line that a progress bar redraws: its last part with visible text.
+
+    The parts are split at each `LINE_RESTART`; a line without any comes
+    back unchanged, and so does one whose parts are all blank.
+    """
+    if b"\r" not in line and b"\x1b" not in line:
+        return line
+    parts = LINE_RESTART.split(line)
+    for part in reversed(parts):
+        if _CONTROL_SEQUENCE.sub(b"", part).strip():
+            return part
+    return line
 
 
 def _display_path(path: Path) -> str:
