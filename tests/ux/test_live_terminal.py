@@ -144,6 +144,20 @@ def test_explicit_plain_progress_on_a_terminal(tmp_path: Path) -> None:
     assert "one | hi" in terminal.lines()
 
 
+@pytest.mark.parametrize("progress", ["plain", "live"])
+def test_summary_on_a_narrow_terminal_is_a_list(tmp_path: Path, progress: str) -> None:
+    (tmp_path / "build.par").write_text(
+        'track compile-everything {\n    run "echo hi"\n}\ntrack lint {\n    run "exit 3"\n}\n'
+    )
+    arguments = ["build", "-k", "--progress", progress]
+    terminal = PtyTerminal(arguments, tmp_path, terminal_environment(NO_COLOR="1"), columns=40)
+    assert terminal.wait() == 1
+    lines = terminal.lines()
+    assert not [line for line in lines if line.startswith("parc: step ")], lines
+    assert "parc: lint failed after " in "\n".join(lines)
+    assert any(line.startswith("parc: compile-everything succeeded in ") for line in lines)
+
+
 def test_stderr_scrolls_above_the_region(tmp_path: Path) -> None:
     (tmp_path / "build.par").write_text('track one {\n    run "echo hi"\n}\n')
     terminal = PtyTerminal(["build", "--explain"], tmp_path, terminal_environment(NO_COLOR="1"))

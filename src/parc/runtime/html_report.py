@@ -30,7 +30,7 @@ from parc.plan import Plan, PlanStep
 from parc.runtime.executor import BuildResult, StepResult
 from parc.runtime.report import format_seconds
 from parc.runtime.scheduler import Status, Verdict
-from parc.runtime.summary import BuildSummary, summarize
+from parc.runtime.summary import BuildSummary, format_saving, summarize
 
 SUPPORTED_VERSION = 1
 
@@ -192,10 +192,8 @@ def _facts(report: Mapping[str, Any], result: BuildResult, summary: BuildSummary
         f"{', '.join(counts) or 'no steps'} in {format_seconds(summary.wall)}",
         f"sum of step times {format_seconds(summary.step_time)}",
     ]
-    if summary.saved is not None and summary.saved > 0 and summary.peak > 1:
-        facts.append(
-            f"up to {summary.peak} steps at once saved {summary.saved:.0%} of the serial time"
-        )
+    if summary.peak > 1:
+        facts.append(format_saving(summary))
     if report.get("interrupted_by"):
         facts.append(f"interrupted by {report['interrupted_by']}")
     if summary.critical_path:

@@ -557,7 +557,7 @@ class LiveDisplay:
         except (OSError, ValueError, io.UnsupportedOperation):
             self._fd = None
         self.screen = LiveScreen(output, self._draw, self._size)
-        lines = PlainReporter(self.screen, mode, color)
+        lines = PlainReporter(self.screen, mode, color, columns=self._columns)
         eta = Eta(plan, options.durations, options.requested, options.jobs)
         encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
         self._reporter = LiveReporter(lines, eta, color, unicode=encoding == "utf8")
@@ -589,6 +589,9 @@ class LiveDisplay:
 
     def _draw(self, width: int, height: int) -> list[str]:
         return self._reporter.draw(width, height)
+
+    def _columns(self) -> int:
+        return self._size()[0]
 
     def _size(self) -> tuple[int, int]:
         if self._fd is not None:

@@ -10,7 +10,9 @@ is loaded only when it is chosen.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+import io
+import os
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import trio
@@ -153,5 +155,21 @@ def open_display(
     if progress is Progress.QUIET:
         return _LineDisplay(QuietReporter(output, mode, color), output)
     if progress is Progress.PLAIN:
-        return _LineDisplay(PlainReporter(output, mode, color), output)
+        reporter = PlainReporter(output, mode, color, columns=terminal_columns(out))
+        return _LineDisplay(reporter, output)
     raise ValueError("resolve `auto` with resolve_progress before opening a display")
+
+
+def terminal_columns(out: BinaryIO) -> Callable[[], int | None]:
+    """Return a function that reads the width of the terminal `out` writes to, or None elsewhere."""
+
+    def columns() -> int | None:
+        try:
+            descriptor = out.fileno()
+            if not os.isatty(descriptor):
+                return None
+            return os.get_terminal_size(descriptor).columns
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
+
+    return columns

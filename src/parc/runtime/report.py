@@ -11,7 +11,7 @@ import enum
 import os
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -180,11 +180,14 @@ class PlainReporter:
         mode: OutputMode = OutputMode.GROUPED,
         color: bool = False,
         summary: bool = True,
+        columns: Callable[[], int | None] | None = None,
     ) -> None:
         self.output = output
         self.mode = mode
         self.color = color
         self.summary = summary
+        self.columns = columns
+        """Returns the terminal's width for the summary, or None when there is no limit."""
         self.total = 0
         self.finished = 0
         self.width = 0
@@ -346,7 +349,8 @@ class PlainReporter:
         if self.summary:
             from parc.runtime.summary import format_summary, summarize
 
-            lines.extend(format_summary(summarize(result), self._paint_status))
+            columns = self.columns() if self.columns is not None else None
+            lines.extend(format_summary(summarize(result), self._paint_status, columns=columns))
         groups: dict[tuple[Status, str], list[str]] = defaultdict(list)
         for name, step_result in result.results.items():
             verdict = step_result.verdict
