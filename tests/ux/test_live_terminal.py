@@ -197,6 +197,20 @@ class Tmux:
             shown.pop()
         return shown
 
+    def start_parc(self, root: Path, arguments: str, columns: int, lines: int) -> None:
+        """Start a session whose command is `parc ARGUMENTS`, then `parc-exited-CODE`."""
+        env = terminal_environment(NO_COLOR="1")
+        # The tmux server passes on this process's environment: drop CI, which
+        # would make parc print plain lines instead of the live region.
+        settings = [f"{k}={v}" for k in ("TERM", "LANG") for v in [env[k]]]
+        command = " ".join(["env", "-u", "CI", *settings, *PARC])
+        size = ["-x", str(columns), "-y", str(lines)]
+        self.run(
+            *["-f", "/dev/null", "new-session", "-d", *size, "-c", str(root)],
+            f"{command} {arguments}; echo parc-exited-$?; sleep 600",
+        )
+        self.run("set-option", "-g", "remain-on-exit", "on")
+
     def wait_for(self, condition: object, timeout: float = 60.0) -> list[str]:
         assert callable(condition)
         deadline = time.monotonic() + timeout
@@ -224,25 +238,7 @@ def test_region_survives_resize(tmp_path: Path, tmux: Tmux) -> None:
         for name in ("one", "two", "three")
     ]
     (tmp_path / "build.par").write_text("".join(steps))
-    env = terminal_environment(NO_COLOR="1")
-    # The tmux server passes on this process's environment: drop CI, which
-    # would make parc print plain lines instead of the live region.
-    settings = [f"{k}={v}" for k in ("TERM", "LANG") for v in [env[k]]]
-    command = " ".join(["env", "-u", "CI", *settings, *PARC])
-    tmux.run(
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "20",
-        "-c",
-        str(tmp_path),
-        f"{command} build -j 3; echo parc-exited-$?; sleep 600",
-    )
-    tmux.run("set-option", "-g", "remain-on-exit", "on")
+    tmux.start_parc(tmp_path, "build -j 3", 100, 20)
 
     def region_settled(width: int) -> object:
         def check(lines: list[str]) -> bool:
@@ -279,26 +275,10 @@ def test_region_at_top_row_stays_out_of_history(tmp_path: Path, tmux: Tmux) -> N
     (tmp_path / "build.par").write_text(
         f'track slow {{\n    run "echo slow-working; {wait_for_file("slow.go")}"\n}}\n'
     )
-    env = terminal_environment(NO_COLOR="1")
-    settings = [f"{k}={v}" for k in ("TERM", "LANG") for v in [env[k]]]
-    command = " ".join(["env", "-u", "CI", *settings, *PARC])
     # The session's own command starts on the pane's top row, so the region
     # does too: erasing from there clears the whole screen, which tmux
     # (`scroll-on-clear`) copies into its history.
-    tmux.run(
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "-c",
-        str(tmp_path),
-        f"{command} build; echo parc-exited-$?; sleep 600",
-    )
-    tmux.run("set-option", "-g", "remain-on-exit", "on")
+    tmux.start_parc(tmp_path, "build", 80, 24)
 
     # Wait for several frames: the spinner shows a second or more.
     tmux.wait_for(lambda ls: any(re.search(r"slow +[1-9]\.\d\ds", line) for line in ls))

@@ -25,7 +25,7 @@ NOTE: a resize that the terminal applies between receiving a frame's lines
 and its cursor move can leave a copy of the old region above the new one;
 tests shrink and widen tmux between frames, not during one.
 Narrowing a tmux pane rewraps the region into more rows, and tmux moves the
-rows that no longer fit into its history; nothing a frame writes can undo that.
+rows that no longer fit into its history. No frame can take them back.
 
 Stderr. Lines that parc writes to stderr during the build (`--explain`,
 warnings) would land on the region. While the display runs on a terminal,
@@ -81,10 +81,10 @@ SHOW_CURSOR = b"\x1b[?25h"
 ERASE_REGION = b"\r \x1b[J\r\x1b[2K"
 """Erase from the cursor's row down, without ever clearing from the top-left corner.
 
-`ESC[J` at row 1, column 1 clears the entire screen, and tmux (`scroll-on-clear`,
-on by default since 3.2) then pushes the whole screen into its history, so a
-region at the top row would leave a copy of itself there on every frame. A
-space first moves the cursor off column 1; `ESC[2K` then erases that row whole.
+`ESC[J` at row 1, column 1 clears the entire screen. tmux (`scroll-on-clear`,
+on by default in tmux 3.3a) then pushes the whole screen into its history, so
+a region at the top row would leave a copy of itself there on every frame. A
+space first moves the cursor off column 1, and `ESC[2K` then erases that row.
 """
 
 
@@ -224,7 +224,7 @@ class Eta:
         self.known = any(name in durations for name in self.names)
         self.estimates = estimate_durations(selected, durations)
         self.order = [step.name for step in reversed(selected.topological_order())]
-        """Each step after every step that runs after it."""
+        """The steps in reverse dependency order: each comes after the steps that run after it."""
         self.dependents = selected.dependents()
         self.jobs = jobs
 

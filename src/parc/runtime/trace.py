@@ -67,7 +67,7 @@ def trace_events(plan: Plan, result: BuildResult, started: float) -> dict[str, A
         },
     ]
 
-    shown = {
+    drawn = {
         name: r
         for name, r in result.results.items()
         if r.started is not None
@@ -75,7 +75,7 @@ def trace_events(plan: Plan, result: BuildResult, started: float) -> dict[str, A
         and r.slot is not None
         and r.verdict.status is not Status.UP_TO_DATE
     }
-    slots = sorted({r.slot for r in shown.values() if r.slot is not None})
+    slots = sorted({r.slot for r in drawn.values() if r.slot is not None})
     for slot in slots:
         events.append(_metadata("thread_name", slot + 1, name=f"slot {slot + 1}"))
         events.append(_metadata("thread_sort_index", slot + 1, sort_index=slot + 1))
@@ -83,7 +83,7 @@ def trace_events(plan: Plan, result: BuildResult, started: float) -> dict[str, A
     not_started: dict[str, str] = {}
     for name, step_result in result.results.items():
         status = step_result.verdict.status
-        if name not in shown:
+        if name not in drawn:
             if step_result.started is None and status is not Status.NOT_REQUESTED:
                 not_started[name] = status.value
             continue

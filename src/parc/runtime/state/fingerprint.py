@@ -206,7 +206,7 @@ def counted(number: int, noun: str) -> str:
 
 
 def _change(old: str, new: str) -> str:
-    """Describe the change between two different texts: `from `a` to `b``.
+    """Describe the change between two different texts, as `from 'a' to 'b'` in backticks.
 
     Runs of whitespace count as one space, so a reflowed command reads
     well, unless whitespace is all that changed: then both texts are shown

@@ -227,8 +227,8 @@ class IncrementalGate:
             recorded = Fingerprint.from_json(record.fingerprint)
             if recorded is None:
                 reasons.append("its recorded fingerprint comes from another version of parc")
-        # A `reads` that matched files at the last success and matches none
-        # now names the files that went, below, and not a mistake in the spec.
+        # When the same `reads` matched files at the last success, the files
+        # that went explain why they match none now, not a mistake in the spec.
         no_inputs = not reads_a_file and not _read_files_before(step, recorded)
         if no_inputs:
             reasons.append(_why_no_inputs(step))
