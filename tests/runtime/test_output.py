@@ -234,3 +234,46 @@ def _peak_rss(project: Project, arguments: list[str], output: Path) -> int:
         file.seek(-64, 2)
         last = file.read().splitlines()[-1]
     return int(last) * 1024
+
+
+# A progress bar redrawn with carriage returns and with ESC[2K ESC[1G, a line
+# that a shorter one overwrites, and a last line without a newline.
+PROGRESS_BAR = (
+    "printf 'step 1 of 3\\\\rstep 2 of 3\\\\rstep 3 of 3\\\\r\\\\n'; "
+    "printf '\\\\033[2K\\\\033[1Gfetch 50%%\\\\033[2K\\\\033[1Gfetch 100%%\\\\n'; "
+    "printf 'a long first state\\\\rshort\\\\n'; "
+    "printf 'packing\\\\rpacked'"
+)
+
+
+def build_bytes(project: Project, *arguments: str) -> bytes:
+    """Run `parc build` and return its stdout as bytes, carriage returns untranslated."""
+    completed = subprocess.run(
+        [*PARC, "build", *arguments],
+        cwd=project.root,
+        capture_output=True,
+        timeout=120,
+        env=parc_environment(),
+        start_new_session=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_prefixed_shows_last_state_of_redrawn_lines(tmp_path: Path) -> None:
+    project = write_spec(tmp_path, f'track bar {{ run "{PROGRESS_BAR}" }}\n')
+    stdout = build_bytes(project, "--output", "prefixed")
+    lines = [line for line in stdout.split(b"\n") if line.startswith(b"bar | ")]
+    assert lines == [
+        b"bar | step 3 of 3",
+        b"bar | fetch 100%",
+        b"bar | short",
+        b"bar | packed",
+    ]
+
+
+def test_raw_keeps_redrawn_lines_as_written(tmp_path: Path) -> None:
+    project = write_spec(tmp_path, f'track bar {{ run "{PROGRESS_BAR}" }}\n')
+    stdout = build_bytes(project, "--output", "raw")
+    assert b"\nstep 1 of 3\rstep 2 of 3\rstep 3 of 3\r\n" in stdout
+    assert b"\npacking\rpacked\n" in stdout

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
@@ -14,6 +15,7 @@ from parc.plan import PlanStep
 from parc.runtime.executor import StepResult
 from parc.runtime.scheduler import Status, Verdict
 from parc.runtime.state.files import RACY_WINDOW_NS
+from parc.runtime.state.fingerprint import Fingerprint, definition_changes
 from parc.runtime.state.gate import IncrementalGate
 from parc.runtime.state.store import StateStore
 
@@ -124,3 +126,19 @@ async def test_many_files_are_hashed_in_a_thread(store: StateStore, tmp_path: Pa
     assert await gate.check(STEP, dependencies_ran=False) is None
     assert gate.cache.hashed == 50
     assert len(gate._inputs["copy"]) == 50
+
+
+def test_fingerprint_without_globs_still_reads() -> None:
+    step = PlanStep("copy", "track", 0, ("cp b.txt copy.txt",), reads=("b.txt",), owns=("c",))
+    current = Fingerprint(step.commands, {}, ".", {"b.txt": "d1"}, {}, step.reads, step.owns)
+    assert Fingerprint.from_json(current.to_json()) == current
+
+    # A fingerprint written before globs were recorded names no glob change.
+    older = current.to_json().replace(',"read_globs":["b.txt"],"own_globs":["c"]', "")
+    parsed = Fingerprint.from_json(older)
+    assert parsed is not None
+    assert parsed.read_globs is None
+    assert definition_changes(parsed, attrs.evolve(step, reads=("a.txt",))) == []
+    assert definition_changes(current, attrs.evolve(step, reads=("a.txt",))) == [
+        "`reads` changed from `b.txt` to `a.txt`"
+    ]

@@ -463,3 +463,60 @@ def test_state_stays_out_of_git(built: Project) -> None:
     untracked = [line.split(" ", 1)[1] for line in status.stdout.splitlines()]
     assert "build.par" in untracked
     assert not [path for path in untracked if path.startswith(".parc")]
+
+
+def test_explain_shows_whitespace_only_change(built: Project) -> None:
+    built.spec(SPEC.replace("cp src/g.txt out/g.txt", "cp src/g.txt  out/g.txt"))
+    outcome = built.build("--explain", "g")
+    line = next(line for line in outcome.stderr.splitlines() if "`g` runs" in line)
+    assert "command 1 changed only in whitespace, from `" in line
+    assert "cp·src/g.txt·out/g.txt` to `" in line
+    assert "cp·src/g.txt··out/g.txt`" in line
+
+
+GLOB_SPEC = """\
+let source = "a.txt"
+
+track copy {
+    reads "{{source}}"
+    owns "copy.txt"
+    run "cp {{source}} copy.txt"
+}
+
+track own-tree {
+    reads "tree"
+    owns "tree/made.txt"
+    run "mkdir -p tree && echo made > tree/made.txt"
+}
+"""
+
+
+@pytest.fixture
+def globbed(project: Project) -> Project:
+    project.spec(GLOB_SPEC)
+    project.write("a.txt", "a\n")
+    project.write("b.txt", "b\n")
+    assert project.build().code == 0
+    return project
+
+
+def test_explain_names_override_of_a_glob(globbed: Project) -> None:
+    predicted = globbed.build("-n", "--explain", "source=b.txt")
+    line = next(line for line in predicted.stderr.splitlines() if "`copy` would run" in line)
+    assert "`reads` changed from `a.txt` to `b.txt`" in line
+    assert "input `a.txt` is no longer matched by its `reads`" in line
+    assert "deleted" not in line
+
+
+def test_explain_names_deleted_output_not_empty_reads(globbed: Project) -> None:
+    (globbed.root / "tree" / "made.txt").unlink()
+    predicted = globbed.build("-n", "--explain")
+    line = next(line for line in predicted.stderr.splitlines() if "`own-tree` would run" in line)
+    assert line.endswith("`own-tree` would run: output `tree/made.txt` is missing")
+
+
+def test_explain_names_deleted_input_not_empty_reads(globbed: Project) -> None:
+    (globbed.root / "a.txt").unlink()
+    predicted = globbed.build("-n", "--explain")
+    line = next(line for line in predicted.stderr.splitlines() if "`copy` would run" in line)
+    assert line.endswith("`copy` would run: input `a.txt` was deleted")

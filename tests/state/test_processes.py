@@ -191,3 +191,18 @@ def test_closed_output_pipe_keeps_state_consistent(project: Project, closed: str
     assert set(after.ran) == {"first", "second"} - finished
     assert project.read("second.txt") == "x\n"
     assert project.run_process("build", "--no-wait").ran == []
+
+
+def test_dry_run_explain_names_the_running_build(holding: Project) -> None:
+    first = _start(holding, "build")
+    try:
+        _wait_until(lambda: (holding.root / "holding").exists(), "the first build's step")
+        predicted = holding.run_process("build", "-n", "--explain")
+        assert predicted.code == 0, predicted.stderr
+        assert f"`hold` would run: another parc (process {first.pid}) is running it now" in (
+            predicted.stderr
+        )
+        assert "did not finish" not in predicted.stderr
+    finally:
+        (holding.root / "hold").unlink()
+        first.wait(timeout=WAIT_LIMIT)

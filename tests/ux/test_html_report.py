@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
-from parc.runtime.html_report import STATUS_COLOURS
-from parc.runtime.scheduler import Status
+from parc.plan import PlanStep
+from parc.runtime.executor import BuildResult, StepResult
+from parc.runtime.html_report import MAX_TICKS, STATUS_COLOURS, axis_ticks, gantt_svg
+from parc.runtime.scheduler import Status, Verdict
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -206,3 +210,43 @@ def test_damaged_report_is_named(built: Path) -> None:
     assert completed.returncode == 2
     assert "is not valid JSON" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_backticks_become_code(built: Path) -> None:
+    page = (built / ".parc" / "report.html").read_text()
+    assert "`" not in page
+    assert "<td><code>lint</code> failed</td>" in page
+
+    # Tooltips show plain text, so there the name is quoted instead.
+    step = PlanStep("gen", "track", 0, ("true",))
+    verdict = Verdict(Status.NOT_STARTED, "directory `gen` does not exist")
+    result = BuildResult({"gen": StepResult(step, verdict, 1, None, 0.0, 0.1)}, 0.0, 0.1)
+    gantt = gantt_svg(result)
+    assert "`" not in gantt
+    assert "could not start, 0.10s (directory \u2018gen\u2019 does not exist)</title>" in gantt
+
+
+@given(st.floats(min_value=0.0, max_value=1e7, allow_nan=False))
+def test_axis_ticks_have_distinct_labels(span: float) -> None:
+    ticks = axis_ticks(span)
+    labels = [label for _, label in ticks]
+    assert len(set(labels)) == len(labels)
+    assert 1 <= len(ticks) <= MAX_TICKS + 1
+    assert ticks[0] == (0.0, labels[0])
+    assert ticks[-1][0] <= span + 1e-6
+    if len(ticks) > 1:
+        assert ticks[1][0] >= span / MAX_TICKS  # never more than MAX_TICKS intervals
+
+
+def test_gantt_leaves_out_up_to_date_steps(tmp_path: Path) -> None:
+    spec = 'track made {\n    reads "in.txt"\n    owns "out.txt"\n    run "cp in.txt out.txt"\n}\n'
+    (tmp_path / "build.par").write_text(spec + 'track always {\n    run "sleep 0.1"\n}\n')
+    (tmp_path / "in.txt").write_text("x\n")
+    assert parc(tmp_path, "build").returncode == 0
+    assert parc(tmp_path, "build").returncode == 0
+    page = parc(tmp_path, "report", "-o", "-").stdout
+    gantt = page[page.index('<svg id="gantt"') : page.index("</svg>")]
+    assert 'data-step="always"' in gantt
+    assert 'data-step="made"' not in gantt
+    assert "1 succeeded, 1 up to date in " in page
+    assert '<tr data-step="made">' in page

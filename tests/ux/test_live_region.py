@@ -82,6 +82,18 @@ def test_finished_and_failed_steps_update_header() -> None:
     ]
 
 
+def test_header_total_leaves_out_up_to_date_steps() -> None:
+    reporter, clock = live()
+    verdict = Verdict(Status.UP_TO_DATE, "unchanged since its last success")
+    reporter.step_finished(StepResult(DOCS, verdict, 0, None, 0, 0), [])
+    reporter.step_started(FETCH, None)
+    clock.now += 1
+    assert unspun(reporter.draw(100, 24)) == [
+        "parc 0/2 done · 1 running · 1 waiting · 1 up to date · 1.00s",
+        "  * fetch  1.00s",
+    ]
+
+
 def test_region_fits_narrow_and_short_terminals() -> None:
     reporter, clock = live()
     for step in PLAN.steps:
@@ -117,6 +129,9 @@ def test_region_keeps_step_colours_and_drops_cursor_moves() -> None:
         (b"one\ntwo\n", "two"),
         (b"one\ntwo\n\n   \n", "two"),
         (b"progress 10%\rprogress 55%\r", "progress 55%"),
+        (b"\x1b[2K\x1b[1Gprogress 10%\x1b[2K\x1b[1Gprogress 55%", "progress 55%"),
+        (b"\x1b[Gdownloading 1/9\x1b[Gdownloading 2/9", "downloading 2/9"),
+        (b"building\x1b[2Klinking", "linking"),
         (b"a\tb", "a       b"),
         (b"\x1b[32m\x1b[0m\nlast\n\x1b[0m\n", "last"),
         (b"", ""),
@@ -142,6 +157,19 @@ def test_eta_counts_only_requested_steps() -> None:
     durations = {"fetch": 10.0, "compile-everything": 30.0, "docs": 50.0}
     eta = Eta(PLAN, durations, {"fetch", "compile-everything"}, jobs=4)
     assert eta.remaining({}, set()) == 40.0
+
+
+def test_eta_leaves_out_blocked_steps() -> None:
+    # `package` runs after both; once `lint` fails it is blocked, so only
+    # what is left of `build` remains.
+    build = PlanStep("build", "track", 0, ("true",))
+    lint = PlanStep("lint", "track", 1, ("true",))
+    package = PlanStep("package", "integrate", 2, ("true",), after=("build", "lint"))
+    plan = Plan("build.par", "/nonexistent", (build, lint, package))
+    durations = {"build": 10.0, "lint": 1.0, "package": 100.0}
+    eta = Eta(plan, durations, None, jobs=4)
+    assert eta.remaining({"build": 4.0, "lint": 0.5}, set()) == 106.0
+    assert eta.remaining({"build": 4.0}, {"lint", "package"}) == 6.0
 
 
 @pytest.mark.parametrize(

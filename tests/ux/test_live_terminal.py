@@ -144,6 +144,20 @@ def test_explicit_plain_progress_on_a_terminal(tmp_path: Path) -> None:
     assert "one | hi" in terminal.lines()
 
 
+@pytest.mark.parametrize("progress", ["plain", "live"])
+def test_summary_on_a_narrow_terminal_is_a_list(tmp_path: Path, progress: str) -> None:
+    (tmp_path / "build.par").write_text(
+        'track compile-everything {\n    run "echo hi"\n}\ntrack lint {\n    run "exit 3"\n}\n'
+    )
+    arguments = ["build", "-k", "--progress", progress]
+    terminal = PtyTerminal(arguments, tmp_path, terminal_environment(NO_COLOR="1"), columns=40)
+    assert terminal.wait() == 1
+    lines = terminal.lines()
+    assert not [line for line in lines if line.startswith("parc: step ")], lines
+    assert "parc: lint failed after " in "\n".join(lines)
+    assert any(line.startswith("parc: compile-everything succeeded in ") for line in lines)
+
+
 def test_stderr_scrolls_above_the_region(tmp_path: Path) -> None:
     (tmp_path / "build.par").write_text('track one {\n    run "echo hi"\n}\n')
     terminal = PtyTerminal(["build", "--explain"], tmp_path, terminal_environment(NO_COLOR="1"))
@@ -174,11 +188,28 @@ class Tmux:
         assert completed.returncode == 0, completed.stderr
         return completed.stdout
 
-    def lines(self) -> list[str]:
-        shown = [line.rstrip() for line in self.run("capture-pane", "-p", "-J").splitlines()]
+    def lines(self, history: bool = False) -> list[str]:
+        """Return the pane's lines, with its scrollback history first when `history` is true."""
+        start = ["-S", "-"] if history else []
+        captured = self.run("capture-pane", "-p", "-J", *start)
+        shown = [line.rstrip() for line in captured.splitlines()]
         while shown and not shown[-1]:
             shown.pop()
         return shown
+
+    def start_parc(self, root: Path, arguments: str, columns: int, lines: int) -> None:
+        """Start a session whose command is `parc ARGUMENTS`, then `parc-exited-CODE`."""
+        env = terminal_environment(NO_COLOR="1")
+        # The tmux server passes on this process's environment: drop CI, which
+        # would make parc print plain lines instead of the live region.
+        settings = [f"{k}={v}" for k in ("TERM", "LANG") for v in [env[k]]]
+        command = " ".join(["env", "-u", "CI", *settings, *PARC])
+        size = ["-x", str(columns), "-y", str(lines)]
+        self.run(
+            *["-f", "/dev/null", "new-session", "-d", *size, "-c", str(root)],
+            f"{command} {arguments}; echo parc-exited-$?; sleep 600",
+        )
+        self.run("set-option", "-g", "remain-on-exit", "on")
 
     def wait_for(self, condition: object, timeout: float = 60.0) -> list[str]:
         assert callable(condition)
@@ -207,25 +238,7 @@ def test_region_survives_resize(tmp_path: Path, tmux: Tmux) -> None:
         for name in ("one", "two", "three")
     ]
     (tmp_path / "build.par").write_text("".join(steps))
-    env = terminal_environment(NO_COLOR="1")
-    # The tmux server passes on this process's environment: drop CI, which
-    # would make parc print plain lines instead of the live region.
-    settings = [f"{k}={v}" for k in ("TERM", "LANG") for v in [env[k]]]
-    command = " ".join(["env", "-u", "CI", *settings, *PARC])
-    tmux.run(
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "20",
-        "-c",
-        str(tmp_path),
-        f"{command} build -j 3; echo parc-exited-$?; sleep 600",
-    )
-    tmux.run("set-option", "-g", "remain-on-exit", "on")
+    tmux.start_parc(tmp_path, "build -j 3", 100, 20)
 
     def region_settled(width: int) -> object:
         def check(lines: list[str]) -> bool:
@@ -249,3 +262,29 @@ def test_region_survives_resize(tmp_path: Path, tmux: Tmux) -> None:
     finished = [line for line in lines if re.match(r"\[\d/3\] ", line)]
     assert sorted(line.split()[1] for line in finished) == ["one", "three", "two"]
     assert not [line for line in lines if "compiling very-long" in line]
+
+    # Narrowing makes tmux rewrap the region into more rows, and it moves
+    # the rows that no longer fit into its history: one stale copy per
+    # narrowing is tmux's doing. Frames drawn after it must add none.
+    everything = tmux.lines(history=True)
+    assert len(header(everything)) <= 1, everything
+
+
+@needs_tmux
+def test_region_at_top_row_stays_out_of_history(tmp_path: Path, tmux: Tmux) -> None:
+    (tmp_path / "build.par").write_text(
+        f'track slow {{\n    run "echo slow-working; {wait_for_file("slow.go")}"\n}}\n'
+    )
+    # The session's own command starts on the pane's top row, so the region
+    # does too: erasing from there clears the whole screen, which tmux
+    # (`scroll-on-clear`) copies into its history.
+    tmux.start_parc(tmp_path, "build", 80, 24)
+
+    # Wait for several frames: the spinner shows a second or more.
+    tmux.wait_for(lambda ls: any(re.search(r"slow +[1-9]\.\d\ds", line) for line in ls))
+    (tmp_path / "slow.go").touch()
+    tmux.wait_for(lambda ls: any("parc-exited-0" in line for line in ls))
+
+    everything = tmux.lines(history=True)
+    assert header(everything) == [], everything
+    assert not [line for line in everything if "slow-working" in line], everything

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from ux_virtual import Script, run_virtual, sink
 
 from parc.plan import Plan, PlanStep
+from parc.runtime.live import LiveReporter
 from parc.runtime.progress import (
     Progress,
     QuietReporter,
@@ -132,3 +136,66 @@ def test_default_output_mode_per_progress(
     progress: Progress, isatty: bool, expected: OutputMode
 ) -> None:
     assert default_output_mode(progress, isatty) is expected
+
+
+def test_live_lines_number_blocked_steps(tmp_path: Path) -> None:
+    output, buffer = sink()
+    reporter = LiveReporter(PlainReporter(output, OutputMode.NONE), None, color=False)
+    run_virtual(PLAN, SCRIPTS, reporter, tmp_path)
+    lines = buffer.getvalue().decode().splitlines()
+    assert "[3/4] release blocked: `lint` failed" in lines
+    assert [line.split()[0] for line in lines if line.startswith("[")] == [
+        "[1/4]",
+        "[2/4]",
+        "[3/4]",
+        "[4/4]",
+    ]
+
+
+# `two` runs after the others, so both are found up to date before it ends.
+INCREMENTAL_SPEC = "".join(
+    f'track {name} {{\n    reads "{name}.in"\n    owns "{name}.out"\n'
+    f'    run "cp {name}.in {name}.out"\n{after}}}\n'
+    for name, after in (("one", ""), ("three", ""), ("two", "    after one, three\n"))
+)
+
+
+def parc_build(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parc",
+            "build",
+            "--progress",
+            "plain",
+            "--output",
+            "none",
+            *arguments,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={key: value for key, value in os.environ.items() if key != "NO_COLOR"},
+    )
+
+
+def test_counter_total_leaves_out_up_to_date_steps(tmp_path: Path) -> None:
+    (tmp_path / "build.par").write_text(INCREMENTAL_SPEC)
+    for name in ("one", "two", "three"):
+        (tmp_path / f"{name}.in").write_text(name)
+    first = parc_build(tmp_path, "-j", "1")
+    assert first.returncode == 0, first.stderr
+    assert sorted(re.findall(r"^\[(\d)/(\d)\]", first.stdout, re.M)) == [
+        ("1", "3"),
+        ("2", "3"),
+        ("3", "3"),
+    ]
+
+    (tmp_path / "two.in").write_text("two, edited")
+    second = parc_build(tmp_path, "-j", "1")
+    assert second.returncode == 0, second.stderr
+    headers = [line for line in second.stdout.splitlines() if line.startswith("[")]
+    assert headers == [headers[0]]
+    assert headers[0].startswith("[1/1] two succeeded")

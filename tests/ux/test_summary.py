@@ -12,7 +12,13 @@ from parc.runtime.executor import BuildResult, StepResult
 from parc.runtime.output import DirectOutput
 from parc.runtime.report import OutputMode, PlainReporter
 from parc.runtime.scheduler import Status, Verdict
-from parc.runtime.summary import critical_path, format_summary, peak_parallelism, summarize
+from parc.runtime.summary import (
+    critical_path,
+    format_saving,
+    format_summary,
+    peak_parallelism,
+    summarize,
+)
 
 FETCH = PlanStep("fetch", "track", 0, ("true",))
 LIB = PlanStep("lib", "track", 1, ("true",), after=("fetch",))
@@ -144,3 +150,36 @@ def test_peak_parallelism_matches_brute_force(spans: list[tuple[int, int]]) -> N
         default=0,
     )
     assert peak_parallelism(results) == expected
+
+
+def test_saving_under_half_a_percent_is_nothing() -> None:
+    # fetch and docs overlap for 0.01s of 20.01s of step time.
+    results = {"fetch": ran(FETCH, 0.0, 10.0), "docs": ran(DOCS, 9.99, 20.0)}
+    summary = summarize(BuildResult(results, 0.0, 20.0))
+    assert summary.saved is not None and summary.saved > 0
+    assert format_saving(summary) == "up to 2 steps at once saved nothing"
+    lines = format_summary(summary)
+    assert "parc: parallelism: up to 2 steps at once saved nothing " in lines[4]
+    assert not [line for line in lines if "0%" in line]
+
+
+def test_narrow_terminal_gets_a_list() -> None:
+    summary = summarize(build_result())
+    lines = format_summary(summary, columns=40)
+    assert lines[:6] == [
+        "parc: fetch succeeded in 1.00s",
+        "parc: docs succeeded in 2.00s",
+        "parc: cached up to date: unchanged since its last success",
+        "parc: lib succeeded in 8.00s",
+        "parc: lint failed after 4.00s (2 attempts): exit code 1",
+        "parc: release blocked: `lint` failed",
+    ]
+    assert lines[6].startswith("parc: critical path: ")
+
+
+def test_table_kept_where_it_fits() -> None:
+    summary = summarize(build_result())
+    table = format_summary(summary)
+    widest = max(len(line) for line in table[:7])
+    assert format_summary(summary, columns=widest) == table
+    assert format_summary(summary, columns=widest - 1) != table

@@ -125,3 +125,23 @@ def test_trace_into_missing_directory_is_rejected_first(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert "directory `no/such/dir` does not exist" in completed.stderr
     assert not (tmp_path / "ran").exists()
+
+
+def test_up_to_date_steps_are_counted_not_drawn(tmp_path: Path) -> None:
+    (tmp_path / "build.par").write_text(
+        'track made {\n    reads "in.txt"\n    owns "out.txt"\n    run "cp in.txt out.txt"\n}\n'
+        'track always {\n    run "true"\n}\n'
+    )
+    (tmp_path / "in.txt").write_text("x\n")
+    code, first = build_with_trace(tmp_path, "-j", "1")
+    assert code == 0
+    assert set(complete_events(first)) == {"made", "always"}
+    assert first["otherData"]["up_to_date"] == 0
+
+    code, second = build_with_trace(tmp_path, "-j", "1")
+    assert code == 0
+    jsonschema.validate(second, SCHEMA)
+    assert set(complete_events(second)) == {"always"}
+    assert second["otherData"]["up_to_date"] == 1
+    assert second["otherData"]["not_started"] == {}
+    assert second["otherData"]["slots"] == 1

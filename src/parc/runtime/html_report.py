@@ -20,6 +20,7 @@ import itertools
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from parc.plan import Plan, PlanStep
 from parc.runtime.executor import BuildResult, StepResult
 from parc.runtime.report import format_seconds
 from parc.runtime.scheduler import Status, Verdict
-from parc.runtime.summary import BuildSummary, summarize
+from parc.runtime.summary import BuildSummary, format_saving, summarize
 
 SUPPORTED_VERSION = 1
 
@@ -149,6 +150,7 @@ th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
 td.number { text-align: right; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; }
 .legend span { margin-right: 14px; white-space: nowrap; }
+code { font: 12px ui-monospace, monospace; background: #f1f3f5; padding: 0 3px; }
 """
 
 
@@ -185,6 +187,20 @@ def _text(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+# parc's messages quote names Markdown-style, in backticks: `lint` failed.
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def _marked_up(message: str) -> str:
+    """Escape a message for HTML text, with each `name` in backticks set as <code>."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", _text(message))
+
+
+def _tooltip(message: str) -> str:
+    """Escape a message for a tooltip, which shows plain text: each `name` in quotes."""
+    return _text(_CODE_SPAN.sub("\u2018\\1\u2019", message))
+
+
 def _facts(report: Mapping[str, Any], result: BuildResult, summary: BuildSummary) -> str:
     counts = [f"{result.count(status)} {status.value}" for status in Status if result.count(status)]
     facts = [
@@ -192,10 +208,8 @@ def _facts(report: Mapping[str, Any], result: BuildResult, summary: BuildSummary
         f"{', '.join(counts) or 'no steps'} in {format_seconds(summary.wall)}",
         f"sum of step times {format_seconds(summary.step_time)}",
     ]
-    if summary.saved is not None and summary.saved > 0 and summary.peak > 1:
-        facts.append(
-            f"up to {summary.peak} steps at once saved {summary.saved:.0%} of the serial time"
-        )
+    if summary.peak > 1:
+        facts.append(format_saving(summary))
     if report.get("interrupted_by"):
         facts.append(f"interrupted by {report['interrupted_by']}")
     if summary.critical_path:
@@ -203,7 +217,8 @@ def _facts(report: Mapping[str, Any], result: BuildResult, summary: BuildSummary
             f"{step.name} {format_seconds(step.duration)}" for step in summary.critical_path
         )
         facts.append(f"critical path: {chain}")
-    return '<ul class="facts">' + "".join(f"<li>{_text(fact)}</li>" for fact in facts) + "</ul>"
+    items = "".join(f"<li>{_marked_up(fact)}</li>" for fact in facts)
+    return f'<ul class="facts">{items}</ul>'
 
 
 def _legend() -> str:
@@ -214,20 +229,61 @@ def _legend() -> str:
     return f'<p class="legend">{"".join(spans)}</p>'
 
 
-def _nice_step(span: float, ticks: int = 8) -> float:
-    """Return a tick spacing of 1, 2 or 5 times a power of ten that gives about `ticks` ticks."""
-    raw = max(span, 1e-3) / ticks
-    power = 10.0 ** math.floor(math.log10(raw))
-    for factor in (1.0, 2.0, 5.0, 10.0):
-        if raw <= factor * power:
-            return factor * power
-    return 10 * power
+MAX_TICKS = 8
+# Tick spacings in seconds: 1, 2 and 5 times a power of ten below a minute,
+# then the usual divisions of minutes, hours and days.
+_SUBSECOND_STEPS = [factor * 10.0**power for power in range(-3, 0) for factor in (1, 2, 5)]
+_TICK_STEPS = [
+    *_SUBSECOND_STEPS,
+    *(1, 2, 5, 10, 15, 30),
+    *(60 * minutes for minutes in (1, 2, 5, 10, 15, 30)),
+    *(3600 * hours for hours in (1, 2, 3, 6, 12, 24, 48, 120, 240)),
+]
+
+
+def axis_ticks(span: float) -> list[tuple[float, str]]:
+    """Return the ticks of a time axis from 0 to `span` seconds: at most about 9, labels distinct.
+
+    The spacing is the smallest of `_TICK_STEPS` that gives at most
+    `MAX_TICKS` intervals, and each label has just the precision that the
+    spacing needs (`0.05s`, `2s`, `1m30s`, `2h00m`), so no two are equal.
+    """
+    wanted = max(span, 0.0) / MAX_TICKS
+    step = next((candidate for candidate in _TICK_STEPS if candidate >= wanted), None)
+    if step is None:
+        day = 86400.0
+        step = day * 10 ** math.ceil(math.log10(wanted / day))
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    count = int(span / step + 1e-9)
+    return [(number * step, _tick_label(number * step, decimals)) for number in range(count + 1)]
+
+
+def _tick_label(seconds: float, decimals: int) -> str:
+    if decimals:
+        return f"{seconds:.{decimals}f}s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, rest = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{rest:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def gantt_svg(result: BuildResult) -> str:
-    """Draw one row per started step: a bar from its start to its end, coloured by status."""
+    """Draw one row per step that ran: a bar from its start to its end, coloured by status.
+
+    Up-to-date steps ran nothing, so they have no bar; the facts count them.
+    """
     rows = sorted(
-        (r for r in result.results.values() if r.started is not None and r.ended is not None),
+        (
+            r
+            for r in result.results.values()
+            if r.started is not None
+            and r.ended is not None
+            and r.verdict.status is not Status.UP_TO_DATE
+        ),
         key=lambda r: (r.started, r.step.index),
     )
     label_width = min(300, max((len(r.step.name) for r in rows), default=4) * CHAR_WIDTH + 16)
@@ -241,13 +297,11 @@ def gantt_svg(result: BuildResult) -> str:
         f'height="{height}" viewBox="0 0 {CHART_WIDTH} {height}" role="img" '
         f'aria-label="Timeline of the build">'
     ]
-    step = _nice_step(span)
-    for number in range(int(span / step + 1e-9) + 1):
-        tick = number * step
+    for tick, label in axis_ticks(span):
         x = plot_left + tick * scale
         out.append(
             f'<line class="axis" x1="{x:.1f}" y1="18" x2="{x:.1f}" y2="{height}"/>'
-            f'<text x="{x:.1f}" y="12" text-anchor="middle">{_text(format_seconds(tick))}</text>'
+            f'<text x="{x:.1f}" y="12" text-anchor="middle">{_text(label)}</text>'
         )
     for index, row in enumerate(rows):
         assert row.started is not None and row.ended is not None
@@ -261,7 +315,7 @@ def gantt_svg(result: BuildResult) -> str:
         out.append(
             f'<g class="bar" data-step="{_text(row.step.name)}" '
             f'data-status="{_text(status.value)}">'
-            f"<title>{_text(tooltip)}</title>"
+            f"<title>{_tooltip(tooltip)}</title>"
             f'<text x="{plot_left - 8:.1f}" y="{y + BAR_HEIGHT - 3}" text-anchor="end">'
             f"{_text(row.step.name)}</text>"
             f'<rect x="{x:.2f}" y="{y}" width="{width:.2f}" height="{BAR_HEIGHT}" rx="2" '
@@ -270,7 +324,7 @@ def gantt_svg(result: BuildResult) -> str:
             f"{_text(format_seconds(row.duration))}</text></g>"
         )
     if not rows:
-        out.append('<text x="10" y="40">no step started</text>')
+        out.append('<text x="10" y="40">no step ran a command</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -360,7 +414,7 @@ def graph_svg(plan: Plan, result: BuildResult, critical: Sequence[str]) -> str:
             tooltip += f", {step.desc}"
         out.append(
             f'<g class="{kind}" data-step="{_text(step.name)}" data-status="{_text(status.value)}">'
-            f"<title>{_text(tooltip)}</title>"
+            f"<title>{_tooltip(tooltip)}</title>"
             f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" '
             f'height="{NODE_HEIGHT}" rx="5" fill="{STATUS_COLOURS[status]}"/>'
             f'<text x="{box.x + box.width / 2:.1f}" y="{box.y + 17:.1f}" text-anchor="middle"'
@@ -395,7 +449,7 @@ def _table(
             f'<td><i class="swatch" style="background:{STATUS_COLOURS[status]}"></i>'
             f"{_text(status.value)}</td>"
             f'<td class="number">{_text(duration)}</td>'
-            f'<td class="number">{outcome.attempts}</td><td>{_text(reason)}</td>'
+            f'<td class="number">{outcome.attempts}</td><td>{_marked_up(reason)}</td>'
             f"<td>{link}</td></tr>"
         )
     rows.append("</tbody></table>")

@@ -24,6 +24,8 @@ place; either way the next frame starts at the right row.
 NOTE: a resize that the terminal applies between receiving a frame's lines
 and its cursor move can leave a copy of the old region above the new one;
 tests shrink and widen tmux between frames, not during one.
+Narrowing a tmux pane rewraps the region into more rows, and tmux moves the
+rows that no longer fit into its history. No frame can take them back.
 
 Stderr. Lines that parc writes to stderr during the build (`--explain`,
 warnings) would land on the region. While the display runs on a terminal,
@@ -37,6 +39,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import select
 import shutil
 import sys
@@ -53,10 +56,11 @@ from rich.console import COLOR_SYSTEMS, Console
 from rich.text import Text
 
 from parc.plan import Plan, PlanStep
+from parc.runtime import report
 from parc.runtime.output import FileRange, ThreadedOutput
 from parc.runtime.process import signal_name
 from parc.runtime.report import OutputMode, PlainReporter, Reporter, format_seconds
-from parc.runtime.scheduler import Verdict, estimate_durations, remaining_path
+from parc.runtime.scheduler import Status, Verdict, estimate_durations
 
 if TYPE_CHECKING:
     from parc.runtime.executor import BuildResult, Options, StepResult
@@ -74,7 +78,14 @@ SYNC_BEGIN = b"\x1b[?2026h"
 SYNC_END = b"\x1b[?2026l"
 HIDE_CURSOR = b"\x1b[?25l"
 SHOW_CURSOR = b"\x1b[?25h"
-ERASE_DOWN = b"\x1b[J"
+ERASE_REGION = b"\r \x1b[J\r\x1b[2K"
+"""Erase from the cursor's row down, without ever clearing from the top-left corner.
+
+`ESC[J` at row 1, column 1 clears the entire screen. tmux (`scroll-on-clear`,
+on by default in tmux 3.3a) then pushes the whole screen into its history, so
+a region at the top row would leave a copy of itself there on every frame. A
+space first moves the cursor off column 1, and `ESC[2K` then erases that row.
+"""
 
 
 def _cursor_up(rows: int) -> bytes:
@@ -166,7 +177,7 @@ class LiveScreen:
         # drops the marks a rewrapping terminal (tmux) keeps on its rows; left
         # in place, they would join the new rows into one line at the next
         # resize.
-        head = [SYNC_BEGIN, b"\r", ERASE_DOWN]
+        head = [SYNC_BEGIN, ERASE_REGION]
         if not self._drawn and not final:
             head.append(HIDE_CURSOR)
         if self._pending:
@@ -212,26 +223,32 @@ class Eta:
         self.names = [step.name for step in steps]
         self.known = any(name in durations for name in self.names)
         self.estimates = estimate_durations(selected, durations)
-        self.paths = remaining_path(selected, durations)
+        self.order = [step.name for step in reversed(selected.topological_order())]
+        """The steps in reverse dependency order: each comes after the steps that run after it."""
+        self.dependents = selected.dependents()
         self.jobs = jobs
 
     def remaining(self, running: Mapping[str, float], finished: Collection[str]) -> float | None:
         """Return the estimated seconds left, or None when no duration is recorded.
 
-        `running` maps each running step to its elapsed seconds.
+        `running` maps each running step to its elapsed seconds. `finished`
+        holds every step that will not run any more, blocked steps included:
+        they add neither work nor length to a chain.
         """
         if not self.known:
             return None
-        chain = 0.0
+        chains: dict[str, float] = {}
         work = 0.0
-        for name in self.names:
+        for name in self.order:
             if name in finished:
                 continue
             own = self.estimates[name]
             elapsed = running.get(name)
             left = own if elapsed is None else max(own - elapsed, 0.0)
-            chain = max(chain, self.paths[name] - own + left)
+            after = (chains[d] for d in self.dependents[name] if d in chains)
+            chains[name] = left + max(after, default=0.0)
             work += left
+        chain = max(chains.values(), default=0.0)
         spread = work / self.jobs if self.jobs else 0.0
         return max(chain, spread)
 
@@ -274,6 +291,7 @@ class LiveReporter:
         self.symbols = _Symbols(unicode)
         self.total = 0
         self.done = 0
+        self.up_to_date = 0
         self.failed = 0
         self.started = clock()
         self.running: dict[str, _Running] = {}
@@ -327,7 +345,12 @@ class LiveReporter:
         self.running.pop(name, None)
         self.finished.add(name)
         self.finished.update(blocked)
-        self.done += 1 + len(blocked)
+        # The same count as the plain lines: an up-to-date step leaves the total.
+        if result.verdict.status is Status.UP_TO_DATE:
+            self.total -= 1
+            self.up_to_date += 1
+        else:
+            self.done += 1 + len(blocked)
         if result.verdict.status.is_failure:
             self.failed += 1
         self.lines.step_finished(result, blocked)
@@ -376,6 +399,8 @@ class LiveReporter:
             (f"{self.done}/{self.total} done", "bold"),
             f"{sep}{len(self.running)} running{sep}{waiting} waiting",
         )
+        if self.up_to_date:
+            header.append(f"{sep}{self.up_to_date} up to date")
         if self.failed:
             header.append(f"{sep}{self.failed} failed", "bold red")
         header.append(f"{sep}{format_seconds(now - self.started)}", "dim")
@@ -427,15 +452,19 @@ def format_estimate(seconds: float) -> str:
     return format_seconds(seconds)
 
 
+# The text form of the byte pattern that prefixed output uses.
+LINE_RESTART = re.compile(report.LINE_RESTART.pattern.decode())
+
+
 def last_line(tail: bytes) -> str:
     """Return the last line with visible text in a step's latest output, tabs expanded.
 
-    A line that a carriage return rewrote (a progress bar) counts from its
-    last rewrite, which is what a terminal would show.
+    A line that a progress bar redraws (see `report.LINE_RESTART`) counts from its
+    last redraw, which is what a terminal would show.
     """
     text = tail.decode("utf-8", "replace")
     for line in reversed(text.split("\n")):
-        for part in reversed(line.split("\r")):
+        for part in reversed(LINE_RESTART.split(line)):
             if Text.from_ansi(part).plain.strip():
                 return part.expandtabs()
     return ""
@@ -528,7 +557,7 @@ class LiveDisplay:
         except (OSError, ValueError, io.UnsupportedOperation):
             self._fd = None
         self.screen = LiveScreen(output, self._draw, self._size)
-        lines = PlainReporter(self.screen, mode, color)
+        lines = PlainReporter(self.screen, mode, color, columns=self._columns)
         eta = Eta(plan, options.durations, options.requested, options.jobs)
         encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
         self._reporter = LiveReporter(lines, eta, color, unicode=encoding == "utf8")
@@ -560,6 +589,9 @@ class LiveDisplay:
 
     def _draw(self, width: int, height: int) -> list[str]:
         return self._reporter.draw(width, height)
+
+    def _columns(self) -> int:
+        return self._size()[0]
 
     def _size(self) -> tuple[int, int]:
         if self._fd is not None:

@@ -10,7 +10,9 @@ is loaded only when it is chosen.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+import io
+import os
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import trio
@@ -67,8 +69,11 @@ class QuietReporter(PlainReporter):
 
     A failed step shows its header, then its whole output (grouped mode) or
     the last lines of its log (none mode). Steps that succeed, retries and
-    the heartbeat print nothing, and there is no summary table.
+    the heartbeat print nothing, and there is no summary table. Blocked
+    steps get no line each: the failure names them, and so does the end.
     """
+
+    lists_blocked = False
 
     def __init__(self, output: Output, mode: OutputMode, color: bool = False) -> None:
         if mode not in (OutputMode.GROUPED, OutputMode.NONE):
@@ -150,5 +155,21 @@ def open_display(
     if progress is Progress.QUIET:
         return _LineDisplay(QuietReporter(output, mode, color), output)
     if progress is Progress.PLAIN:
-        return _LineDisplay(PlainReporter(output, mode, color), output)
+        reporter = PlainReporter(output, mode, color, columns=terminal_columns(out))
+        return _LineDisplay(reporter, output)
     raise ValueError("resolve `auto` with resolve_progress before opening a display")
+
+
+def terminal_columns(out: BinaryIO) -> Callable[[], int | None]:
+    """Return a function that reads the width of the terminal `out` writes to, or None elsewhere."""
+
+    def columns() -> int | None:
+        try:
+            descriptor = out.fileno()
+            if not os.isatty(descriptor):
+                return None
+            return os.get_terminal_size(descriptor).columns
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
+
+    return columns

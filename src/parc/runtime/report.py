@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,6 +28,11 @@ FAILURE_TAIL_LINES = 20
 MAX_PARTIAL_LINE = 1 << 16
 """The length past which a line without a newline is written as a piece, in live modes."""
 MAX_PREFIX_WIDTH = 24
+
+LINE_RESTART = re.compile(rb"\r|\x1b\[[01]?G|\x1b\[2K")
+"""What progress bars use to redraw their line: a carriage return, a move to
+column 1 (`ESC[G`, `ESC[1G`) or erasing the whole line (`ESC[2K`)."""
+_CONTROL_SEQUENCE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 class OutputMode(enum.Enum):
@@ -154,7 +160,10 @@ _STATUS_STYLE = {
 class PlainReporter:
     """Prints plain lines that read well on a terminal and in a CI log.
 
-    Each finished step gets a `[done/total] name status` header; in grouped
+    Each finished step gets a `[done/total] name status` header, and so does
+    each step that a failure blocks. `total` counts the requested steps less
+    those found up to date so far, which get no header, so `done` never
+    passes it and ends equal to it. In grouped
     mode its output follows as one block. A failure also shows its reason
     and attempt, the last lines of its log (in every mode but grouped, where
     the output was not one block), the log's path and the steps it blocks.
@@ -162,17 +171,23 @@ class PlainReporter:
     step that did not succeed, and counts each status.
     """
 
+    lists_blocked = True
+    """Whether each blocked step gets its own `[done/total]` line."""
+
     def __init__(
         self,
         output: Output,
         mode: OutputMode = OutputMode.GROUPED,
         color: bool = False,
         summary: bool = True,
+        columns: Callable[[], int | None] | None = None,
     ) -> None:
         self.output = output
         self.mode = mode
         self.color = color
         self.summary = summary
+        self.columns = columns
+        """Returns the terminal's width for the summary, or None when there is no limit."""
         self.total = 0
         self.finished = 0
         self.width = 0
@@ -222,7 +237,7 @@ class PlainReporter:
         self._partial[step.name] = rest
         if lines:
             prefix = self._step_prefix(step.name)
-            self.output.write(b"".join(prefix + line + b"\n" for line in lines))
+            self.output.write(b"".join(prefix + self._shown_line(line) + b"\n" for line in lines))
 
     def step_timed_out(self, step: PlanStep, attempt: int, elapsed: float) -> None:
         self._write_lines(
@@ -248,7 +263,10 @@ class PlainReporter:
         step = result.step
         verdict = result.verdict
         if verdict.status is Status.UP_TO_DATE:
-            return  # only the summary counts them, so a no-op build stays short
+            # Only the summary lists them, so a no-op build stays short, and
+            # the total drops by one so that `[done/total]` ends at total.
+            self.total -= 1
+            return
         self.finished += 1
         self._flush_partial(step.name)
 
@@ -273,7 +291,7 @@ class PlainReporter:
         # Each blocked step gets its own numbered line, so the counter has no gaps.
         for name in blocked:
             self.finished += 1
-            if self.mode is OutputMode.NONE:
+            if not self.lists_blocked:
                 continue
             status = self._paint(_STATUS_STYLE[Status.BLOCKED], Status.BLOCKED.value)
             self._write_lines(
@@ -331,7 +349,8 @@ class PlainReporter:
         if self.summary:
             from parc.runtime.summary import format_summary, summarize
 
-            lines.extend(format_summary(summarize(result), self._paint_status))
+            columns = self.columns() if self.columns is not None else None
+            lines.extend(format_summary(summarize(result), self._paint_status, columns=columns))
         groups: dict[tuple[Status, str], list[str]] = defaultdict(list)
         for name, step_result in result.results.items():
             verdict = step_result.verdict
@@ -380,7 +399,32 @@ class PlainReporter:
     def _flush_partial(self, name: str) -> None:
         rest = self._partial.pop(name, b"")
         if rest:
-            self.output.write(self._step_prefix(name) + rest + b"\n")
+            self.output.write(self._step_prefix(name) + self._shown_line(rest) + b"\n")
+
+    def _shown_line(self, line: bytes) -> bytes:
+        """Return a line as prefixed mode shows it: its last state, if a progress bar redrew it.
+
+        Written whole after the prefix, each redraw would overwrite the
+        prefix on a terminal. The log keeps every state.
+        """
+        if self.mode is not OutputMode.PREFIXED:
+            return line
+        return final_state(line)
+
+
+def final_state(line: bytes) -> bytes:
+    """Return the last state of a line that a progress bar redraws: its last part with visible text.
+
+    The parts are split at each `LINE_RESTART`; a line without any comes
+    back unchanged, and so does one whose parts are all blank.
+    """
+    if b"\r" not in line and b"\x1b" not in line:
+        return line
+    parts = LINE_RESTART.split(line)
+    for part in reversed(parts):
+        if _CONTROL_SEQUENCE.sub(b"", part).strip():
+            return part
+    return line
 
 
 def _display_path(path: Path) -> str:

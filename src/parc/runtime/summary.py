@@ -136,20 +136,30 @@ def critical_path(result: BuildResult) -> tuple[PathStep, ...]:
 
 
 def format_summary(
-    summary: BuildSummary, paint: Paint | None = None, max_rows: int = MAX_ROWS
+    summary: BuildSummary,
+    paint: Paint | None = None,
+    max_rows: int = MAX_ROWS,
+    columns: int | None = None,
 ) -> list[str]:
     """Format the summary as lines of text without newlines; none when no step's commands ran.
 
     Every line starts with `parc: `, like every other line parc prints, so
     that filtering them out leaves only the steps' output. `paint` colours a
     status word; the columns are aligned on the plain text, so colour codes
-    never shift them.
+    never shift them. When a row of the table would not fit in `columns`
+    (the terminal's width, None for no limit), each step gets a line of
+    its own instead, which wraps without breaking any alignment.
     """
     if summary.ran == 0:
         return []
-    colour: Paint = paint or (lambda _status, text: text)
+    colour: Paint = paint or _unpainted
     shown, hidden = _choose_rows(summary.rows, max_rows)
-    lines = _table(shown, colour)
+    room = None if columns is None else columns - len("parc: ")
+    widest = max(len(line) for line in _table(shown, _unpainted))
+    if room is None or widest <= room:
+        lines = _table(shown, colour)
+    else:
+        lines = [_list_line(row, colour) for row in shown]
     if hidden:
         lines.append(f"and {_count_statuses(hidden)}; `parc report` shows every step")
     if summary.ran >= 2:
@@ -209,6 +219,24 @@ def _table(rows: Sequence[StepResult], paint: Paint) -> list[str]:
     return lines
 
 
+def _unpainted(_status: Status, text: str) -> str:
+    return text
+
+
+def _list_line(row: StepResult, paint: Paint) -> str:
+    """Describe one step on one line, as the `[done/total]` lines do: `lint failed after 3.00s`."""
+    status = row.verdict.status
+    text = f"{row.step.name} {paint(status, status.value)}"
+    if row.started is not None and status is not Status.UP_TO_DATE:
+        preposition = "in" if status is Status.SUCCEEDED else "after"
+        text += f" {preposition} {format_seconds(row.duration)}"
+    if row.attempts > 1:
+        text += f" ({row.attempts} attempts)"
+    if row.verdict.reason:
+        text += f": {row.verdict.reason}"
+    return text
+
+
 def _count_statuses(rows: Sequence[StepResult]) -> str:
     counts: dict[Status, int] = {}
     for row in rows:
@@ -230,10 +258,20 @@ def _format_path(summary: BuildSummary) -> str:
 
 
 def _format_parallelism(summary: BuildSummary) -> str:
-    saved = summary.saved
     serial = f"{format_seconds(summary.step_time)} of step time in {format_seconds(summary.wall)}"
     if summary.peak <= 1:
         return f"one step at a time ({serial})"
-    if saved is None or saved <= 0:
-        return f"up to {summary.peak} steps at once saved nothing ({serial})"
-    return f"up to {summary.peak} steps at once saved {saved:.0%} of the serial time ({serial})"
+    return f"{format_saving(summary)} ({serial})"
+
+
+def format_saving(summary: BuildSummary) -> str:
+    """Say what running steps at once saved: `up to 3 steps at once saved 42% of the serial time`.
+
+    A saving that rounds to 0% reads `saved nothing`, in the summary and in
+    the HTML report alike.
+    """
+    saved = summary.saved
+    percent = 0 if saved is None else round(saved * 100)
+    if percent <= 0:
+        return f"up to {summary.peak} steps at once saved nothing"
+    return f"up to {summary.peak} steps at once saved {percent}% of the serial time"

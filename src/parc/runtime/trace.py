@@ -7,7 +7,9 @@ complete event (`ph: X`) on the lane of its slot, with its status, command,
 attempts, exit code and reason in `args`. Lane 0, `build`, holds one event
 for the whole build. Steps that never started (blocked, cancelled before
 their start, not requested) have no lane; `otherData.not_started` lists
-them with their status.
+them with their status. Up-to-date steps ran no command, so they are left
+out of the timeline too, where they would be events of zero length;
+`otherData.up_to_date` counts them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ BUILD_LANE = 0
 # Perfetto picks its own colours and ignores them.
 _COLOURS = {
     Status.SUCCEEDED: "good",
-    Status.UP_TO_DATE: "grey",
     Status.FAILED: "terrible",
     Status.TIMED_OUT: "terrible",
     Status.NOT_STARTED: "terrible",
@@ -66,7 +67,15 @@ def trace_events(plan: Plan, result: BuildResult, started: float) -> dict[str, A
         },
     ]
 
-    slots = sorted({r.slot for r in result.results.values() if r.slot is not None})
+    drawn = {
+        name: r
+        for name, r in result.results.items()
+        if r.started is not None
+        and r.ended is not None
+        and r.slot is not None
+        and r.verdict.status is not Status.UP_TO_DATE
+    }
+    slots = sorted({r.slot for r in drawn.values() if r.slot is not None})
     for slot in slots:
         events.append(_metadata("thread_name", slot + 1, name=f"slot {slot + 1}"))
         events.append(_metadata("thread_sort_index", slot + 1, sort_index=slot + 1))
@@ -74,10 +83,11 @@ def trace_events(plan: Plan, result: BuildResult, started: float) -> dict[str, A
     not_started: dict[str, str] = {}
     for name, step_result in result.results.items():
         status = step_result.verdict.status
-        if step_result.started is None or step_result.ended is None or step_result.slot is None:
-            if status is not Status.NOT_REQUESTED:
+        if name not in drawn:
+            if step_result.started is None and status is not Status.NOT_REQUESTED:
                 not_started[name] = status.value
             continue
+        assert step_result.started is not None and step_result.slot is not None
         step = step_result.step
         args: dict[str, Any] = {
             "status": status.value,
@@ -112,6 +122,7 @@ def trace_events(plan: Plan, result: BuildResult, started: float) -> dict[str, A
             "exit_code": result.exit_code,
             "slots": len(slots),
             "not_started": not_started,
+            "up_to_date": result.count(Status.UP_TO_DATE),
         },
     }
 

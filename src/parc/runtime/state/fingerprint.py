@@ -9,7 +9,7 @@ step's last success; the step is up to date while the current one is equal.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -36,6 +36,9 @@ class Fingerprint:
     cwd: str
     reads: Mapping[str, str]
     owns: Mapping[str, str]
+    read_globs: tuple[str, ...] | None = None
+    """The step's `reads` globs; None in a fingerprint from a parc that did not record them."""
+    own_globs: tuple[str, ...] | None = None
 
     @property
     def complete(self) -> bool:
@@ -52,6 +55,11 @@ class Fingerprint:
             "reads": dict(sorted(self.reads.items())),
             "owns": dict(sorted(self.owns.items())),
         }
+        # Only for the wording of --explain: the decision compares files, not globs.
+        if self.read_globs is not None:
+            data["read_globs"] = list(self.read_globs)
+        if self.own_globs is not None:
+            data["own_globs"] = list(self.own_globs)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -70,13 +78,23 @@ class Fingerprint:
                 str(data["cwd"]),
                 dict(data["reads"]),
                 dict(data["owns"]),
+                _optional_texts(data.get("read_globs")),
+                _optional_texts(data.get("own_globs")),
             )
         except (KeyError, TypeError, ValueError):
             return None
 
 
+def _optional_texts(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise TypeError("a list of globs was expected")
+    return tuple(str(text) for text in value)
+
+
 def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:
-    """Describe how the step's commands, environment and `cwd` differ from `recorded`."""
+    """Describe how the step's commands, environment, `cwd` and globs differ from `recorded`."""
     changes: list[str] = []
     commands = step.commands
     if len(commands) != len(recorded.commands):
@@ -86,8 +104,7 @@ def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:
         )
     for number, (old, new) in enumerate(zip(recorded.commands, commands, strict=False), 1):
         if old != new:
-            before, after = _shown_pair(old, new)
-            changes.append(f"command {number} changed from {before} to {after}")
+            changes.append(f"command {number} changed {_change(old, new)}")
 
     env = dict(step.env)
     for name in sorted(env.keys() | recorded.env.keys()):
@@ -100,12 +117,21 @@ def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:
         elif new_value is None:
             changes.append(f"env `{name}` was removed")
         else:
-            before, after = _shown_pair(old_value, new_value)
-            changes.append(f"env `{name}` changed from {before} to {after}")
+            changes.append(f"env `{name}` changed {_change(old_value, new_value)}")
 
     if step.cwd != recorded.cwd:
         changes.append(f"cwd changed from `{recorded.cwd}` to `{step.cwd}`")
+    for keyword, old_globs, new_globs in (
+        ("reads", recorded.read_globs, step.reads),
+        ("owns", recorded.own_globs, step.owns),
+    ):
+        if old_globs is not None and tuple(old_globs) != tuple(new_globs):
+            changes.append(f"`{keyword}` changed from {_globs(old_globs)} to {_globs(new_globs)}")
     return changes
+
+
+def _globs(texts: Sequence[str]) -> str:
+    return ", ".join(f"`{text}`" for text in texts) if texts else "nothing"
 
 
 @attrs.frozen
@@ -126,19 +152,34 @@ _OUTPUT = _Phrases(
     "changed after its last success",
 )
 
-
-def input_changes(recorded: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
-    """Describe how the files that `reads` matches differ from `recorded`."""
-    return _file_changes(_INPUT, recorded, current)
+Exists = Callable[[str], bool]
+"""Tells whether a path relative to the project root exists on disk."""
 
 
-def output_changes(recorded: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
-    """Describe how the files that `owns` matches differ from `recorded`."""
-    return _file_changes(_OUTPUT, recorded, current)
+def input_changes(
+    recorded: Mapping[str, str], current: Mapping[str, str], exists: Exists | None = None
+) -> list[str]:
+    """Describe how the files that `reads` matches differ from `recorded`.
+
+    A recorded path that the globs no longer match but `exists` finds on
+    disk is named as no longer matched rather than deleted.
+    """
+    return _file_changes(_INPUT, "reads", recorded, current, exists)
+
+
+def output_changes(
+    recorded: Mapping[str, str], current: Mapping[str, str], exists: Exists | None = None
+) -> list[str]:
+    """Describe how the files that `owns` matches differ from `recorded`, like `input_changes`."""
+    return _file_changes(_OUTPUT, "owns", recorded, current, exists)
 
 
 def _file_changes(
-    phrases: _Phrases, recorded: Mapping[str, str], current: Mapping[str, str]
+    phrases: _Phrases,
+    keyword: str,
+    recorded: Mapping[str, str],
+    current: Mapping[str, str],
+    exists: Exists | None,
 ) -> list[str]:
     changes: list[str] = []
     for path in sorted(recorded.keys() | current.keys()):
@@ -151,7 +192,8 @@ def _file_changes(
         elif old is None:
             verb = phrases.appeared
         elif new is None:
-            verb = phrases.vanished
+            matched = exists is not None and exists(path)
+            verb = f"is no longer matched by its `{keyword}`" if matched else phrases.vanished
         else:
             verb = phrases.changed
         changes.append(f"{phrases.noun} `{path}` {verb}")
@@ -163,10 +205,31 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+def _change(old: str, new: str) -> str:
+    """Describe the change between two different texts, as `from 'a' to 'b'` in backticks.
+
+    Runs of whitespace count as one space, so a reflowed command reads
+    well, unless whitespace is all that changed: then both texts are shown
+    with their whitespace made visible (`·` for a space, `\\t`, `\\n`).
+    """
+    squeezed_old = " ".join(old.split())
+    squeezed_new = " ".join(new.split())
+    if squeezed_old != squeezed_new:
+        before, after = _shown_pair(squeezed_old, squeezed_new)
+        return f"from {before} to {after}"
+    before, after = _shown_pair(_visible_whitespace(old), _visible_whitespace(new))
+    return f"only in whitespace, from {before} to {after}"
+
+
+_VISIBLE_WHITESPACE = str.maketrans({" ": "·", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _visible_whitespace(text: str) -> str:
+    return text.translate(_VISIBLE_WHITESPACE)
+
+
 def _shown_pair(old: str, new: str) -> tuple[str, str]:
     """Quote two versions of a text, cut to a readable length around their first difference."""
-    old = " ".join(old.split())
-    new = " ".join(new.split())
     common = 0
     while common < min(len(old), len(new)) and old[common] == new[common]:
         common += 1

@@ -23,6 +23,7 @@ runs and whose record holds no fingerprint.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ import attrs
 import trio
 
 from parc.plan import PlanStep
+from parc.runtime import STATE_DIR
 from parc.runtime.executor import StepResult
 from parc.runtime.scheduler import Status
 from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, drop_covered, hash_files
@@ -41,6 +43,7 @@ from parc.runtime.state.fingerprint import (
     input_changes,
     output_changes,
 )
+from parc.runtime.state.lock import LOCK_NAME
 from parc.runtime.state.store import RUNNING, SUCCEEDED, StateStore, StepRecord
 
 logger = logging.getLogger("parc.state")
@@ -155,7 +158,9 @@ class IncrementalGate:
         fingerprint: str | None = None
         if step.incremental and inputs is not None:
             outputs = await self._digests(step.owns)
-            current = Fingerprint(step.commands, dict(step.env), step.cwd, inputs, outputs)
+            current = Fingerprint(
+                step.commands, dict(step.env), step.cwd, inputs, outputs, step.reads, step.owns
+            )
             if current.complete:
                 fingerprint = current.to_json()
         self.store.record_end(step.name, SUCCEEDED, result.duration, fingerprint, started_ns)
@@ -215,26 +220,31 @@ class IncrementalGate:
         if record is None:
             reasons.append("no earlier success is recorded")
         elif record.status != SUCCEEDED:
-            reasons.append(LAST_RUN.get(record.status, f"its last run ended as {record.status}"))
+            reasons.append(self._last_run(record.status))
         elif record.fingerprint is None:
             reasons.append("its last success left no fingerprint (a file could not be read)")
         if record is not None and record.fingerprint is not None:
             recorded = Fingerprint.from_json(record.fingerprint)
             if recorded is None:
                 reasons.append("its recorded fingerprint comes from another version of parc")
-        if not reads_a_file:
+        # When the same `reads` matched files at the last success, the files
+        # that went explain why they match none now, not a mistake in the spec.
+        no_inputs = not reads_a_file and not _read_files_before(step, recorded)
+        if no_inputs:
             reasons.append(_why_no_inputs(step))
         reasons.extend(self._dependency_reasons(step, dependencies_ran, record))
         if recorded is None or (reasons and not thorough):
             return reasons, recorded
 
         reasons.extend(definition_changes(recorded, step))
-        reasons.extend(input_changes(recorded.reads, inputs))
+        reasons.extend(input_changes(recorded.reads, inputs, self._exists))
         if reasons and not thorough:
             return reasons, recorded
 
         outputs = await self._digests(step.owns)
-        reasons.extend(output_changes(recorded.owns, outputs))
+        reasons.extend(output_changes(recorded.owns, outputs, self._exists))
+        if not reads_a_file and not reasons:
+            reasons.append(_why_no_inputs(step))  # no file change explains it after all
         deleted_inputs = recorded.reads.keys() - inputs.keys()
         for path in deleted_inputs | (recorded.owns.keys() - outputs.keys()):
             self.cache.forget(path)
@@ -261,6 +271,18 @@ class IncrementalGate:
         if later:
             return [f"{_dependencies(later)} ran after its last success"]
         return []
+
+    def _last_run(self, status: str) -> str:
+        """Say how the step's last run ended, from the status its record holds."""
+        if status == RUNNING and self.predict:
+            # A prediction takes no lock, so another parc may be running the step now.
+            holder = lock_holder(self.root / STATE_DIR / LOCK_NAME)
+            if holder is not None and holder != os.getpid():
+                return f"another parc (process {holder}) is running it now"
+        return LAST_RUN.get(status, f"its last run ended as {status}")
+
+    def _exists(self, path: str) -> bool:
+        return os.path.lexists(self.root / path)
 
     def _ran(self, name: str) -> bool:
         decision = self.decisions.get(name)
@@ -346,6 +368,47 @@ def _why_always(step: PlanStep) -> str:
     else:
         missing = "no `owns`"
     return f"it declares {missing}, so it always runs"
+
+
+def _read_files_before(step: PlanStep, recorded: Fingerprint | None) -> bool:
+    """Tell whether the step's `reads`, as they are now, matched a file at its last success.
+
+    Files it owns count too, as they do for the decision, though the
+    fingerprint lists them among the outputs only.
+    """
+    if recorded is None:
+        return False
+    if recorded.read_globs is not None and tuple(recorded.read_globs) != tuple(step.reads):
+        return False
+    if recorded.reads:
+        return True
+    owned: dict[str, Found] = dict.fromkeys(recorded.owns, Found(digest=DIRECTORY))
+    drop_covered(owned, step.reads)
+    return len(owned) < len(recorded.owns)
+
+
+def lock_holder(path: Path) -> int | None:
+    """Return the id of the process that holds an exclusive `flock` on `path`, if any.
+
+    It reads `/proc/locks` rather than trying the lock, which would make a
+    parc that starts at that instant fail with `--no-wait`. Elsewhere than
+    on Linux, and for a process in another PID namespace, it returns None.
+    """
+    try:
+        status = os.stat(path)
+        locks = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    device = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
+    for line in locks.splitlines():
+        fields = line.split()
+        # `1: FLOCK  ADVISORY  WRITE 4242 08:01:131090 0 EOF`; the pid is 0
+        # when its process is outside our PID namespace.
+        if len(fields) < 6 or fields[1:4] != ["FLOCK", "ADVISORY", "WRITE"]:
+            continue
+        if fields[5] == device and fields[4].isdigit() and int(fields[4]) > 0:
+            return int(fields[4])
+    return None
 
 
 def _why_no_inputs(step: PlanStep) -> str:
