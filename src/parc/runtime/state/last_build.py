@@ -22,13 +22,14 @@ import signal
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parc.dotparc import make_state_directory
-from parc.plan import Plan, PlanStep
-from parc.runtime.executor import BuildResult, StepResult
-from parc.runtime.scheduler import Status, Verdict
-from parc.runtime.state.gate import Decision
+
+if TYPE_CHECKING:
+    from parc.plan import Plan, PlanStep
+    from parc.runtime.executor import BuildResult, StepResult
+    from parc.runtime.state.gate import Decision
 
 LAST_BUILD_NAME = "last-build.json"
 REPORT_VERSION = 1
@@ -76,6 +77,9 @@ def build_report(
 
 def _unfinished(step: PlanStep, decision: Decision | None) -> StepResult:
     """Describe a step that the gate saw start but not end, or never saw."""
+    from parc.runtime.executor import StepResult
+    from parc.runtime.scheduler import Status, Verdict
+
     if decision is not None and not decision.runs:
         return StepResult(step, Verdict(Status.UP_TO_DATE, decision.reason))
     if decision is not None:
@@ -89,6 +93,8 @@ def _step_report(
     wall_offset: float | None,
     root: Path,
 ) -> dict[str, Any]:
+    from parc.runtime.scheduler import Status
+
     assert outcome is not None
     status = outcome.verdict.status
     reason = outcome.verdict.reason or None
