@@ -9,13 +9,15 @@ step's last success; the step is up to date while the current one is equal.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from parc.plan import PlanStep
 from parc.runtime.state.files import is_unreadable
+
+if TYPE_CHECKING:
+    from parc.plan import PlanStep
 
 FINGERPRINT_VERSION = 1
 MAX_SHOWN_TEXT = 60
@@ -44,15 +46,7 @@ class Fingerprint:
         return not any(is_unreadable(digest) for digest in digests)
 
     def to_json(self) -> str:
-        data = {
-            "version": FINGERPRINT_VERSION,
-            "commands": list(self.commands),
-            "env": dict(sorted(self.env.items())),
-            "cwd": self.cwd,
-            "reads": dict(sorted(self.reads.items())),
-            "owns": dict(sorted(self.owns.items())),
-        }
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return fingerprint_json(self.commands, self.env, self.cwd, self.reads, self.owns)
 
     @classmethod
     def from_json(cls, text: str) -> Fingerprint | None:
@@ -73,6 +67,64 @@ class Fingerprint:
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def fingerprint_json(
+    commands: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    reads: Mapping[str, str],
+    owns: Mapping[str, str],
+) -> str:
+    """Return the canonical JSON text of a fingerprint, as the state stores it.
+
+    Equal fingerprints give equal texts, so the no-op build compares texts
+    without parsing the stored ones.
+    """
+    data = {
+        "version": FINGERPRINT_VERSION,
+        "commands": list(commands),
+        "env": dict(sorted(env.items())),
+        "cwd": cwd,
+        "reads": dict(sorted(reads.items())),
+        "owns": dict(sorted(owns.items())),
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def fingerprint_matches(
+    text: str,
+    commands: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    reads: Mapping[str, str],
+    owns: Mapping[str, str],
+) -> bool:
+    """Tell whether the stored JSON `text` is the fingerprint with these values.
+
+    It is when `Fingerprint.from_json(text)` equals them field by field, so
+    no difference would be described; parsing the stored text costs half of
+    writing the current one with `fingerprint_json`.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    expected = {
+        "version": FINGERPRINT_VERSION,
+        "commands": list(commands),
+        "env": dict(env),
+        "cwd": cwd,
+        "reads": reads,
+        "owns": owns,
+    }
+    return bool(data == expected)
+
+
+def up_to_date_reason(inputs: int, outputs: int) -> str:
+    """Return why a step whose fingerprint is unchanged is up to date."""
+    counts = f"{counted(inputs, 'input')}, {counted(outputs, 'output')}"
+    return f"unchanged since its last success ({counts})"
 
 
 def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:

@@ -36,10 +36,10 @@ from parc.runtime.scheduler import Status
 from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, drop_covered, hash_files
 from parc.runtime.state.fingerprint import (
     Fingerprint,
-    counted,
     definition_changes,
     input_changes,
     output_changes,
+    up_to_date_reason,
 )
 from parc.runtime.state.store import RUNNING, SUCCEEDED, StateStore, StepRecord
 
@@ -117,9 +117,8 @@ class IncrementalGate:
             decision = Decision(True, _join(reasons))
         else:
             assert recorded is not None
-            inputs = counted(len(recorded.reads), "input")
-            outputs = counted(len(recorded.owns), "output")
-            decision = Decision(False, f"unchanged since its last success ({inputs}, {outputs})")
+            reason = up_to_date_reason(len(recorded.reads), len(recorded.owns))
+            decision = Decision(False, reason)
         self.decisions[step.name] = decision
         verb = "runs" if decision.runs else "is up to date"
         logger.debug("`%s` %s: %s", step.name, verb, decision.reason)
