@@ -233,6 +233,7 @@ def _build(request: Request) -> int | None:
     finally:
         lock.release()
 
+    logger.debug("no-op build: every requested step is up to date")
     counts = [f"{len(requested)} {UP_TO_DATE}"] if requested else []
     if len(rows) > len(requested):
         counts.append(f"{len(rows) - len(requested)} {NOT_REQUESTED}")
