@@ -18,7 +18,7 @@ from parc.cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserErr
 if TYPE_CHECKING:
     import click
 
-    from parc.cli.main import cli
+    from parc.cli.group import cli
 
 __all__ = ["cli", "main"]
 
@@ -26,7 +26,7 @@ __all__ = ["cli", "main"]
 def __getattr__(name: str) -> object:
     # The command group imports click and every command, which a no-op build does without.
     if name == "cli":
-        from parc.cli.main import cli
+        from parc.cli.group import cli
 
         return cli
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -78,7 +78,7 @@ def _run_commands(arguments: list[str]) -> int:
     """
     import click
 
-    from parc.cli.main import cli
+    from parc.cli.group import cli
 
     try:
         code = cli.main(args=arguments, prog_name="parc", standalone_mode=False)

@@ -63,7 +63,7 @@ def completion(shell: str) -> int:
       eval "$(parc completion zsh)"       # in ~/.zshrc
       parc completion fish > ~/.config/fish/completions/parc.fish
     """
-    from parc.cli.main import cli
+    from parc.cli.group import cli
 
     completion_class = get_completion_class(shell)
     assert completion_class is not None  # click ships all three shells

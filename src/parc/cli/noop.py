@@ -1,6 +1,6 @@
 """The no-op build: `parc build` when every requested step is up to date.
 
-`parc.cli.main` tries this path before it imports click, and it imports
+`parc.cli.main()` tries this path before it imports click, and it imports
 neither the compiler, trio, rich nor the executor. It reads the cached
 plan's rows as `marshal` returns them, the state in two queries, and each
 file's `lstat` once. It decides each step as `IncrementalGate` would: the
