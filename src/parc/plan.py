@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from importlib import resources
 from typing import Any, Literal
 
 import attrs
@@ -236,6 +235,8 @@ class Plan:
     @staticmethod
     def json_schema() -> dict[str, Any]:
         """Return the JSON Schema that `to_json` output follows, as shipped in the package."""
+        from importlib import resources
+
         text = resources.files("parc").joinpath("schema/plan.schema.json").read_text("utf-8")
         schema: dict[str, Any] = json.loads(text)
         return schema

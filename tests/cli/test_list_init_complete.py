@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from parc.cli.main import cli
+from parc.cli.group import cli
 
 SPEC = """\
 let cc = "gcc"

@@ -15,7 +15,7 @@ from parc.plan import PlanStep
 from parc.runtime.executor import StepResult
 from parc.runtime.scheduler import Status, Verdict
 from parc.runtime.state.files import RACY_WINDOW_NS
-from parc.runtime.state.fingerprint import Fingerprint, definition_changes
+from parc.runtime.state.fingerprint import Fingerprint, definition_changes, glob_change
 from parc.runtime.state.gate import IncrementalGate
 from parc.runtime.state.store import StateStore
 
@@ -138,7 +138,9 @@ def test_fingerprint_without_globs_still_reads() -> None:
     parsed = Fingerprint.from_json(older)
     assert parsed is not None
     assert parsed.read_globs is None
-    assert definition_changes(parsed, attrs.evolve(step, reads=("a.txt",))) == []
-    assert definition_changes(current, attrs.evolve(step, reads=("a.txt",))) == [
+    assert glob_change(parsed, attrs.evolve(step, reads=("a.txt",)), "reads") == []
+    assert glob_change(current, attrs.evolve(step, reads=("a.txt",)), "reads") == [
         "`reads` changed from `b.txt` to `a.txt`"
     ]
+    # The globs name a cause; they are not a definition change by themselves.
+    assert definition_changes(current, attrs.evolve(step, reads=("a.txt",))) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from parc.cli.main import cli
+from parc.cli.group import cli
 
 COMMANDS = sorted(cli.commands)
 

@@ -11,24 +11,77 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
-
-import click
+from typing import TYPE_CHECKING, NoReturn
 
 from parc.cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserError
-from parc.cli.main import cli
+
+if TYPE_CHECKING:
+    import click
+
+    from parc.cli.group import cli
 
 __all__ = ["cli", "main"]
+
+
+def __getattr__(name: str) -> object:
+    # The command group imports click and every command, which a no-op build does without.
+    if name == "cli":
+        from parc.cli.group import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with its code."""
     _open_standard_streams()
     _configure_logging(os.environ.get("PARC_LOG", "WARNING"))
+    arguments = list(argv) if argv is not None else sys.argv[1:]
     try:
-        code = cli.main(
-            args=list(argv) if argv is not None else None, prog_name="parc", standalone_mode=False
+        code = _noop_build(arguments)
+        if code is None:
+            code = _run_commands(arguments)
+    except KeyboardInterrupt:
+        _print_error("parc: interrupted")
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away, as with `parc plan | head`.
+        _silence_stdout()
+        code = 1
+    except Exception:  # a bug in parc: show the traceback and ask for a report
+        import traceback
+
+        traceback.print_exc()
+        _print_error(
+            "parc: internal error; this is a bug in parc. "
+            "Please report it with the spec that triggered it."
         )
+        code = EXIT_INTERNAL
+    _flush()
+    sys.exit(code)
+
+
+def _noop_build(arguments: list[str]) -> int | None:
+    """Run `parc build` as a no-op build if it is one; None when the commands must run it."""
+    if arguments[:1] != ["build"]:
+        return None
+    from parc.cli.noop import try_build
+
+    return try_build(arguments[1:])
+
+
+def _run_commands(arguments: list[str]) -> int:
+    """Run the command that `arguments` name through click; return its exit code.
+
+    Raises:
+        KeyboardInterrupt, BrokenPipeError: as the command raised them.
+    """
+    import click
+
+    from parc.cli.group import cli
+
+    try:
+        code = cli.main(args=arguments, prog_name="parc", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("parc: interrupted", err=True)
         code = EXIT_INTERRUPTED
@@ -41,25 +94,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except UserError as error:
         click.echo(f"parc: error: {error}", err=True)
         code = EXIT_USAGE
-    except KeyboardInterrupt:
-        click.echo("parc: interrupted", err=True)
-        code = EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader of our output went away, as with `parc plan | head`.
-        _silence_stdout()
-        code = 1
-    except Exception:  # a bug in parc: show the traceback and ask for a report
-        import traceback
+    return code if isinstance(code, int) else 0
 
-        traceback.print_exc()
-        click.echo(
-            "parc: internal error; this is a bug in parc. "
-            "Please report it with the spec that triggered it.",
-            err=True,
-        )
-        code = EXIT_INTERNAL
-    _flush()
-    sys.exit(code if isinstance(code, int) else 0)
+
+def _print_error(text: str) -> None:
+    """Print a line on stderr, as `click.echo(text, err=True)` does for plain text."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 class _LogFormatter(logging.Formatter):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,47 +10,26 @@ import attrs
 import click
 
 from parc.cli import plan_cache as cache
-from parc.cli.errors import EXIT_USAGE, UserError
-from parc.compiler import Compiled, collector_paused, compile_source
-from parc.compiler.names import did_you_mean
+from parc.cli.errors import EXIT_USAGE
+from parc.cli.spec import OVERRIDE, SPEC_NAME, display_name, find_spec, read_spec
+from parc.compiled import Compiled, collector_paused
 from parc.diagnostics import Codes, CompileError, Diagnostic
 from parc.globs import first_match
 from parc.plan import Plan
 from parc.render import render_all, use_color
 from parc.source import Source
 
-SPEC_NAME = "build.par"
-_OVERRIDE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)=(.*)\Z", re.DOTALL)
-
-
-def find_spec(file: str | None, start: Path | None = None) -> Path:
-    """Return the spec to use: `file`, or the nearest `build.par` upward from `start`.
-
-    Raises:
-        UserError: there is no such file.
-    """
-    if file is not None:
-        path = Path(file)
-        if not path.is_file():
-            raise UserError(f"spec file `{file}` not found")
-        return path
-    directory = (start or Path.cwd()).resolve()
-    for candidate in (directory, *directory.parents):
-        path = candidate / SPEC_NAME
-        if path.is_file():
-            return path
-    raise UserError(
-        f"no `{SPEC_NAME}` in {directory} or any parent directory; "
-        f"create one, or name a spec with `-f FILE`"
-    )
-
-
-def display_name(path: Path) -> str:
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return relative if not relative.startswith("../../..") else str(path.resolve())
+__all__ = [
+    "SPEC_NAME",
+    "display_name",
+    "find_spec",
+    "load",
+    "print_diagnostics",
+    "read_source",
+    "select",
+    "split_arguments",
+    "unmatched_reads",
+]
 
 
 def split_arguments(arguments: Sequence[str]) -> tuple[list[str], dict[str, str]]:
@@ -67,7 +44,7 @@ def split_arguments(arguments: Sequence[str]) -> tuple[list[str], dict[str, str]
     invalid: list[Diagnostic] = []
     for word in arguments:
         if "=" in word:
-            match = _OVERRIDE.match(word)
+            match = OVERRIDE.match(word)
             if match is None:
                 name = word.split("=", 1)[0]
                 invalid.append(
@@ -128,6 +105,8 @@ def _compile(source: Source, overrides: dict[str, str], root: Path) -> Compiled:
     Raises:
         click.exceptions.Exit: with code 2 after printing the errors.
     """
+    from parc.compiler import compile_source
+
     try:
         return compile_source(source, overrides, root=root)
     except CompileError as error:
@@ -155,16 +134,8 @@ def _read_spec(path: Path) -> tuple[bytes, Source]:
     Raises:
         UserError: the file cannot be read, or is not UTF-8.
     """
-    name = display_name(path)
-    try:
-        data = path.read_bytes()
-        return data, Source(name, data.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise UserError(
-            f"`{name}` is not UTF-8 text: {error.reason} at byte {error.start}"
-        ) from None
-    except OSError as error:
-        raise UserError(f"cannot read `{name}`: {error.strerror}") from None
+    data, text = read_spec(path)
+    return data, Source(display_name(path), text)
 
 
 def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
@@ -214,6 +185,8 @@ def select(plan: Plan, targets: Sequence[str]) -> Plan:
     names = plan.by_name
     unknown = [target for target in targets if target not in names]
     if unknown:
+        from parc.compiler.names import did_you_mean
+
         for target in unknown:
             diagnostic = Diagnostic(
                 Codes.UNKNOWN_TARGET,

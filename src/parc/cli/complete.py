@@ -8,8 +8,6 @@ from click.shell_completion import CompletionItem, get_completion_class
 from parc.cli.common import find_spec
 from parc.cli.errors import EXIT_OK, UserError
 from parc.diagnostics import CompileError
-from parc.grammar import parse
-from parc.grammar import syntax as s
 from parc.source import Source
 
 
@@ -31,6 +29,9 @@ def complete_overrides(
 
 
 def _complete(ctx: click.Context, incomplete: str, steps: bool) -> list[CompletionItem]:
+    from parc.grammar import parse
+    from parc.grammar import syntax as s
+
     try:
         path = find_spec(ctx.params.get("file"))
         document = parse(Source.read(path))
@@ -62,7 +63,7 @@ def completion(shell: str) -> int:
       eval "$(parc completion zsh)"       # in ~/.zshrc
       parc completion fish > ~/.config/fish/completions/parc.fish
     """
-    from parc.cli.main import cli
+    from parc.cli.group import cli
 
     completion_class = get_completion_class(shell)
     assert completion_class is not None  # click ships all three shells

@@ -12,8 +12,6 @@ import click
 from parc.cli.common import find_spec, print_diagnostics, read_source
 from parc.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UserError
 from parc.diagnostics import CompileError
-from parc.grammar import parse
-from parc.grammar.format import format_document
 from parc.source import Source
 
 
@@ -46,7 +44,7 @@ def fmt(files: tuple[str, ...], check: bool) -> int:
         source = read_source(path)
         name = source.name
         try:
-            formatted = format_document(parse(source))
+            formatted = _formatted(source)
         except CompileError as error:
             print_diagnostics(error.diagnostics)
             invalid = True
@@ -68,6 +66,14 @@ def fmt(files: tuple[str, ...], check: bool) -> int:
     return EXIT_OK
 
 
+def _formatted(source: Source) -> str:
+    """Parse and format a spec; the parser is imported only by the commands that format."""
+    from parc.grammar import parse
+    from parc.grammar.format import format_document
+
+    return format_document(parse(source))
+
+
 def _format_stdin(check: bool) -> int:
     """Format the spec on stdin to stdout; with `check`, only tell by the exit code."""
     data = sys.stdin.buffer.read()
@@ -77,7 +83,7 @@ def _format_stdin(check: bool) -> int:
         raise UserError(f"stdin is not UTF-8 text: {error.reason} at byte {error.start}") from None
     source = Source("<stdin>", text)
     try:
-        formatted = format_document(parse(source))
+        formatted = _formatted(source)
     except CompileError as error:
         print_diagnostics(error.diagnostics)
         return EXIT_USAGE

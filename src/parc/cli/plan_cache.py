@@ -27,18 +27,15 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import attrs
+from typing import TYPE_CHECKING, Any
 
 import parc
-from parc.compiler.analyze import Compiled
-from parc.compiler.conflicts import GlobSite
-from parc.diagnostics import Code, Codes, Diagnostic, Label
 from parc.dotparc import make_state_directory
-from parc.globs import parse_glob
-from parc.plan import Plan, PlanStep
-from parc.source import Source, Span
+
+if TYPE_CHECKING:
+    from parc.compiled import Compiled
+    from parc.diagnostics import Diagnostic
+    from parc.source import Source
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +55,8 @@ FORMAT = 1
 _MAGIC = b"parc plan cache\n"
 _DIGEST_SIZE = 32
 
-_plan_step_row = operator.attrgetter(*(field.name for field in attrs.fields(PlanStep)))
-"""Return the fields of a `PlanStep` as a tuple, in the order its constructor takes them."""
-_CODES = {code.id: code for code in Codes.all()}
+_last_read: tuple[Path, tuple[int, int, int], bytes, Any] | None = None
+"""The last payload read: the file, its size, modification time and inode, the key."""
 
 
 def cache_path(root: Path) -> Path:
@@ -116,8 +112,35 @@ def load(root: Path, key: bytes, source: Source) -> Compiled | None:
     `source` is the spec the key was computed from; the diagnostics and the
     result point at it.
     """
+    payload = read_payload(root, key)
+    if payload is None:
+        return None
     try:
-        data = cache_path(root).read_bytes()
+        compiled = _decode(payload, source)
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        logger.debug("plan cache: unreadable payload: %s", error)
+        return None
+    logger.debug("plan cache: hit, %d steps", len(compiled.plan.steps))
+    return compiled
+
+
+def read_payload(root: Path, key: bytes) -> Any | None:
+    """Return the cached payload for `key` as `marshal` decoded it, or None on a miss.
+
+    The no-op build reads the plan's rows from it without building a `Plan`.
+    A payload read before is returned again while the file keeps its size,
+    modification time and inode, so a build that falls back from the no-op
+    path does not read and check the file twice.
+    """
+    global _last_read
+    path = cache_path(root)
+    try:
+        with open(path, "rb") as file:
+            info = os.fstat(file.fileno())
+            identity = (info.st_size, info.st_mtime_ns, info.st_ino)
+            if _last_read is not None and _last_read[:3] == (path, identity, key):
+                return _last_read[3]
+            data = file.read()
     except OSError as error:
         logger.debug("plan cache: miss: %s", error)
         return None
@@ -135,12 +158,12 @@ def load(root: Path, key: bytes, source: Source) -> Compiled | None:
         logger.debug("plan cache: damaged")
         return None
     try:
-        compiled = _decode(marshal.loads(payload), source)
-    except (ValueError, TypeError, KeyError, IndexError, EOFError) as error:
+        decoded = marshal.loads(payload)
+    except (ValueError, TypeError, EOFError) as error:
         logger.debug("plan cache: unreadable payload: %s", error)
         return None
-    logger.debug("plan cache: hit, %d steps", len(compiled.plan.steps))
-    return compiled
+    _last_read = (path, identity, key, decoded)
+    return decoded
 
 
 def store(root: Path, key: bytes, compiled: Compiled) -> None:
@@ -168,6 +191,11 @@ def store(root: Path, key: bytes, compiled: Compiled) -> None:
 
 def _encode(compiled: Compiled) -> bytes | None:
     """Return the payload for `compiled`, or None if it cannot be cached."""
+    import attrs
+
+    from parc.plan import PlanStep
+
+    plan_step_row = operator.attrgetter(*(field.name for field in attrs.fields(PlanStep)))
     source = compiled.source
     plan = compiled.plan
     warnings = []
@@ -176,7 +204,7 @@ def _encode(compiled: Compiled) -> bytes | None:
         if encoded is None:
             return None
         warnings.append(encoded)
-    steps = tuple(map(_plan_step_row, plan.steps))
+    steps = tuple(map(plan_step_row, plan.steps))
     reads = tuple(
         (site.step, site.glob.text, site.span.start, site.span.end)
         for site in compiled.unowned_reads
@@ -214,6 +242,11 @@ def _decode(data: Any, source: Source) -> Compiled:
         ValueError, TypeError, KeyError, IndexError: the payload is not one
             that `_encode` wrote.
     """
+    from parc.compiled import Compiled, GlobSite
+    from parc.globs import parse_glob
+    from parc.plan import Plan, PlanStep
+    from parc.source import Span
+
     plan_data, warning_data, read_data = data
     spec, root, pools, defaults, version, rows = plan_data
     plan = Plan(
@@ -232,8 +265,11 @@ def _decode(data: Any, source: Source) -> Compiled:
 
 
 def _decode_diagnostic(data: Any, source: Source) -> Diagnostic:
+    from parc.diagnostics import Codes, Diagnostic, Label
+    from parc.source import Span
+
     code_id, message, located, span, primary_label, labels, help = data
-    code: Code = _CODES[code_id]
+    code = {code.id: code for code in Codes.all()}[code_id]
     return Diagnostic(
         code,
         message,

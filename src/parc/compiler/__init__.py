@@ -6,12 +6,11 @@ needs.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-from parc.compiler.analyze import Compiled, analyze
+from parc.compiled import Compiled, collector_paused
+from parc.compiler.analyze import analyze
 from parc.diagnostics import CompileError
 from parc.grammar import parse
 from parc.source import Source
@@ -31,25 +30,6 @@ def compile_source(
     """
     with collector_paused():
         return analyze(parse(source), overrides, root)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a spec compiles, or a cached plan loads.
-
-    Compiling allocates millions of small objects and frees few, which makes
-    the collector run full passes again and again: on a 10,000-track spec it
-    took more than half of the time. Whatever cycles a compile leaves behind,
-    such as the tracebacks of syntax errors, are collected once the
-    collector runs again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def compile_file(

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import attrs
 
-from parc.compiler.conflicts import GlobSite, check_files, check_spec_owned
+from parc.compiled import Compiled, GlobSite
+from parc.compiler.conflicts import check_files, check_spec_owned
 from parc.compiler.cycles import find_cycles
 from parc.compiler.names import (
     STEP_VARIABLE,
@@ -40,21 +41,6 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 MAX_POOL_SIZE = 100_000
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-@attrs.frozen
-class Compiled:
-    """A compiled spec: its plan and the warnings found on the way.
-
-    `unowned_reads` are the `reads` globs that no step's `owns` overlaps, in
-    spec order. They deserve a warning when no file on disk matches them
-    either, which only the caller can check (see `parc.cli.common`).
-    """
-
-    plan: Plan
-    warnings: tuple[Diagnostic, ...]
-    source: Source | None = None
-    unowned_reads: tuple[GlobSite, ...] = ()
 
 
 @attrs.frozen

@@ -16,19 +16,11 @@ from collections.abc import Iterator
 
 import attrs
 
+from parc.compiled import GlobSite
 from parc.diagnostics import Codes, Diagnostic, Label
 from parc.globs import Glob, overlap_covering
 from parc.plan import PlanStep
-from parc.source import Source, Span
-
-
-@attrs.frozen
-class GlobSite:
-    """A glob of one step and the string it was written as."""
-
-    step: str
-    glob: Glob
-    span: Span
+from parc.source import Source
 
 
 class _Node:

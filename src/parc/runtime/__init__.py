@@ -1,25 +1,23 @@
 """The runtime: runs an execution plan with real processes on trio.
 
 It knows nothing of `.par` syntax: a `Plan` is all it needs.
+
+The names below are imported on first use, so that `parc.runtime.state` and
+the no-op build can be imported without trio and the executor.
 """
 
 from __future__ import annotations
 
-import os
+import importlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
-import trio
-
-from parc.plan import Plan, PlanStep
-from parc.runtime.commands import ProcessRunner
-from parc.runtime.executor import BuildResult, Options, StepGate, StepResult, execute
-from parc.runtime.logs import StepLog
-from parc.runtime.output import ThreadedOutput
-from parc.runtime.process import set_child_subreaper
-from parc.runtime.progress import Display, Progress, open_display
-from parc.runtime.report import OutputMode, Reporter
-from parc.runtime.scheduler import Order, Status, Verdict
+if TYPE_CHECKING:
+    from parc.runtime.executor import BuildResult, Options, StepGate, StepResult
+    from parc.runtime.progress import Progress
+    from parc.runtime.report import OutputMode
+    from parc.runtime.run import run_plan
+    from parc.runtime.scheduler import Order, Status, Verdict
 
 __all__ = [
     "BuildResult",
@@ -37,76 +35,33 @@ __all__ = [
 
 STATE_DIR = ".parc"
 
+_LAZY = {
+    "BuildResult": "parc.runtime.executor",
+    "Options": "parc.runtime.executor",
+    "StepGate": "parc.runtime.executor",
+    "StepResult": "parc.runtime.executor",
+    "Progress": "parc.runtime.progress",
+    "OutputMode": "parc.runtime.report",
+    "run_plan": "parc.runtime.run",
+    "Order": "parc.runtime.scheduler",
+    "Status": "parc.runtime.scheduler",
+    "Verdict": "parc.runtime.scheduler",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 def log_path(root: Path, step: str) -> Path:
     """Return where the log of `step` goes: `.parc/logs/<step>.log` under the root."""
-    return _logs_directory(root) / f"{step}.log"
+    return logs_directory(root) / f"{step}.log"
 
 
-def _logs_directory(root: Path) -> Path:
+def logs_directory(root: Path) -> Path:
     return root / STATE_DIR / "logs"
-
-
-def run_plan(
-    plan: Plan,
-    options: Options,
-    out: BinaryIO,
-    mode: OutputMode = OutputMode.GROUPED,
-    color: bool = False,
-    reporter: Reporter | None = None,
-    progress: Progress = Progress.PLAIN,
-) -> BuildResult:
-    """Run `plan` with real processes and report to `out`; return how each step ended.
-
-    Every byte of the report is written and flushed to `out` before this
-    returns. `progress` chooses the display (`auto` is not accepted here:
-    resolve it first). `reporter` replaces the display; it then gets no
-    output stream of its own.
-    """
-    return trio.run(_run_plan, plan, options, out, mode, color, reporter, progress)
-
-
-async def _run_plan(
-    plan: Plan,
-    options: Options,
-    out: BinaryIO,
-    mode: OutputMode,
-    color: bool,
-    reporter: Reporter | None,
-    progress: Progress,
-) -> BuildResult:
-    root = Path(plan.root)
-    runner = ProcessRunner(root, dict(os.environ), options.grace)
-    output = ThreadedOutput(out)
-    display: Display | None = None
-    if reporter is None:
-        display = open_display(progress, output, out, plan, options, mode, color)
-        reporter = display.reporter
-    active = reporter
-    wait_room = display.wait_room if display is not None else output.wait_room
-
-    logs = _logs_directory(root)
-
-    def open_log(step: PlanStep) -> StepLog:
-        def forward(data: bytes) -> None:
-            active.step_output(step, data)
-
-        return StepLog(logs / f"{step.name}.log", on_output=forward, wait_room=wait_room)
-
-    was_subreaper = set_child_subreaper(True)
-    try:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(output.run)
-            if display is not None:
-                await nursery.start(display.run)
-            try:
-                return await execute(plan, runner, active, options, open_log)
-            finally:
-                await runner.close()
-                if display is not None:
-                    display.close()
-                with trio.CancelScope(shield=True):
-                    await output.drain()
-                nursery.cancel_scope.cancel()
-    finally:
-        set_child_subreaper(was_subreaper)

@@ -20,6 +20,7 @@ from parc.runtime.logs import tail_lines
 from parc.runtime.output import FileRange, Output
 from parc.runtime.process import signal_name
 from parc.runtime.scheduler import Status, Verdict
+from parc.runtime.seconds import format_seconds as format_seconds
 
 if TYPE_CHECKING:
     from parc.runtime.executor import BuildResult, StepResult
@@ -119,19 +120,6 @@ class NullReporter:
 
     def build_finished(self, result: BuildResult) -> None:
         pass
-
-
-def format_seconds(seconds: float) -> str:
-    """Format a duration for people: `0.42s`, `12.3s`, `4m05s`, `1h02m`."""
-    if seconds < 10:
-        return f"{seconds:.2f}s"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, rest = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{rest:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def attempt_label(attempt: int, step: PlanStep) -> str:

@@ -8,13 +8,17 @@ reports every step.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parc.runtime import STATE_DIR
-from parc.runtime.state.gate import Decision, IncrementalGate
-from parc.runtime.state.last_build import build_report, write_last_build
-from parc.runtime.state.lock import LockBusy, ProjectLock
-from parc.runtime.state.store import DATABASE_NAME, StateError, StateStore
+
+if TYPE_CHECKING:
+    from parc.runtime.state.gate import Decision, IncrementalGate
+    from parc.runtime.state.last_build import build_report, write_last_build
+    from parc.runtime.state.lock import LockBusy, ProjectLock
+    from parc.runtime.state.store import DATABASE_NAME, StateError, StateStore
 
 __all__ = [
     "DATABASE_NAME",
@@ -28,6 +32,29 @@ __all__ = [
     "state_directory",
     "write_last_build",
 ]
+
+
+# Imported on first use, so that the lock and the store load without trio.
+_LAZY = {
+    "DATABASE_NAME": "parc.runtime.state.store",
+    "Decision": "parc.runtime.state.gate",
+    "IncrementalGate": "parc.runtime.state.gate",
+    "LockBusy": "parc.runtime.state.lock",
+    "ProjectLock": "parc.runtime.state.lock",
+    "StateError": "parc.runtime.state.store",
+    "StateStore": "parc.runtime.state.store",
+    "build_report": "parc.runtime.state.last_build",
+    "write_last_build": "parc.runtime.state.last_build",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def state_directory(root: Path) -> Path:

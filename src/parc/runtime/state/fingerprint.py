@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from parc.plan import PlanStep
 from parc.runtime.state.files import is_unreadable
+
+if TYPE_CHECKING:
+    from parc.plan import PlanStep
 
 FINGERPRINT_VERSION = 1
 MAX_SHOWN_TEXT = 60
@@ -47,20 +49,15 @@ class Fingerprint:
         return not any(is_unreadable(digest) for digest in digests)
 
     def to_json(self) -> str:
-        data = {
-            "version": FINGERPRINT_VERSION,
-            "commands": list(self.commands),
-            "env": dict(sorted(self.env.items())),
-            "cwd": self.cwd,
-            "reads": dict(sorted(self.reads.items())),
-            "owns": dict(sorted(self.owns.items())),
-        }
-        # Only for the wording of --explain: the decision compares files, not globs.
-        if self.read_globs is not None:
-            data["read_globs"] = list(self.read_globs)
-        if self.own_globs is not None:
-            data["own_globs"] = list(self.own_globs)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return fingerprint_json(
+            self.commands,
+            self.env,
+            self.cwd,
+            self.reads,
+            self.owns,
+            self.read_globs,
+            self.own_globs,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Fingerprint | None:
@@ -93,8 +90,77 @@ def _optional_texts(value: object) -> tuple[str, ...] | None:
     return tuple(str(text) for text in value)
 
 
+def fingerprint_json(
+    commands: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    reads: Mapping[str, str],
+    owns: Mapping[str, str],
+    read_globs: Sequence[str] | None = None,
+    own_globs: Sequence[str] | None = None,
+) -> str:
+    """Return the canonical JSON text of a fingerprint, as the state stores it.
+
+    Equal fingerprints give equal texts, so the no-op build compares texts
+    without parsing the stored ones.
+    """
+    data = {
+        "version": FINGERPRINT_VERSION,
+        "commands": list(commands),
+        "env": dict(sorted(env.items())),
+        "cwd": cwd,
+        "reads": dict(sorted(reads.items())),
+        "owns": dict(sorted(owns.items())),
+    }
+    # Only for the wording of --explain: the decision compares files, not globs.
+    if read_globs is not None:
+        data["read_globs"] = list(read_globs)
+    if own_globs is not None:
+        data["own_globs"] = list(own_globs)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def fingerprint_matches(
+    text: str,
+    commands: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    reads: Mapping[str, str],
+    owns: Mapping[str, str],
+) -> bool:
+    """Tell whether the stored JSON `text` is the fingerprint with these values.
+
+    It is when `Fingerprint.from_json(text)` equals them field by field, so
+    no difference would be described; parsing the stored text costs half of
+    writing the current one with `fingerprint_json`.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    data.pop("read_globs", None)
+    data.pop("own_globs", None)
+    expected = {
+        "version": FINGERPRINT_VERSION,
+        "commands": list(commands),
+        "env": dict(env),
+        "cwd": cwd,
+        "reads": reads,
+        "owns": owns,
+    }
+    return bool(data == expected)
+
+
+def up_to_date_reason(inputs: int, outputs: int) -> str:
+    """Return why a step whose fingerprint is unchanged is up to date."""
+    counts = f"{counted(inputs, 'input')}, {counted(outputs, 'output')}"
+    return f"unchanged since its last success ({counts})"
+
+
 def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:
-    """Describe how the step's commands, environment, `cwd` and globs differ from `recorded`."""
+    """Describe how the step's commands, environment and `cwd` differ from `recorded`."""
     changes: list[str] = []
     commands = step.commands
     if len(commands) != len(recorded.commands):
@@ -121,13 +187,22 @@ def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:
 
     if step.cwd != recorded.cwd:
         changes.append(f"cwd changed from `{recorded.cwd}` to `{step.cwd}`")
-    for keyword, old_globs, new_globs in (
-        ("reads", recorded.read_globs, step.reads),
-        ("owns", recorded.own_globs, step.owns),
-    ):
-        if old_globs is not None and tuple(old_globs) != tuple(new_globs):
-            changes.append(f"`{keyword}` changed from {_globs(old_globs)} to {_globs(new_globs)}")
     return changes
+
+
+def glob_change(recorded: Fingerprint, step: PlanStep, keyword: str) -> list[str]:
+    """Describe how the step's `reads` or `owns` globs differ from `recorded`.
+
+    A changed glob is no reason to run by itself: the decision compares the
+    files the globs match. It names the cause when those files changed.
+    """
+    if keyword == "reads":
+        old_globs, new_globs = recorded.read_globs, step.reads
+    else:
+        old_globs, new_globs = recorded.own_globs, step.owns
+    if old_globs is None or tuple(old_globs) == tuple(new_globs):
+        return []
+    return [f"`{keyword}` changed from {_globs(old_globs)} to {_globs(new_globs)}"]
 
 
 def _globs(texts: Sequence[str]) -> str:

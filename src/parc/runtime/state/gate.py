@@ -38,10 +38,11 @@ from parc.runtime.scheduler import Status
 from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, drop_covered, hash_files
 from parc.runtime.state.fingerprint import (
     Fingerprint,
-    counted,
     definition_changes,
+    glob_change,
     input_changes,
     output_changes,
+    up_to_date_reason,
 )
 from parc.runtime.state.lock import LOCK_NAME
 from parc.runtime.state.store import RUNNING, SUCCEEDED, StateStore, StepRecord
@@ -120,9 +121,8 @@ class IncrementalGate:
             decision = Decision(True, _join(reasons))
         else:
             assert recorded is not None
-            inputs = counted(len(recorded.reads), "input")
-            outputs = counted(len(recorded.owns), "output")
-            decision = Decision(False, f"unchanged since its last success ({inputs}, {outputs})")
+            reason = up_to_date_reason(len(recorded.reads), len(recorded.owns))
+            decision = Decision(False, reason)
         self.decisions[step.name] = decision
         verb = "runs" if decision.runs else "is up to date"
         logger.debug("`%s` %s: %s", step.name, verb, decision.reason)
@@ -237,12 +237,18 @@ class IncrementalGate:
             return reasons, recorded
 
         reasons.extend(definition_changes(recorded, step))
-        reasons.extend(input_changes(recorded.reads, inputs, self._exists))
+        changed_inputs = input_changes(recorded.reads, inputs, self._exists)
+        if changed_inputs:
+            reasons.extend(glob_change(recorded, step, "reads"))
+            reasons.extend(changed_inputs)
         if reasons and not thorough:
             return reasons, recorded
 
         outputs = await self._digests(step.owns)
-        reasons.extend(output_changes(recorded.owns, outputs, self._exists))
+        changed_outputs = output_changes(recorded.owns, outputs, self._exists)
+        if changed_outputs:
+            reasons.extend(glob_change(recorded, step, "owns"))
+            reasons.extend(changed_outputs)
         if not reads_a_file and not reasons:
             reasons.append(_why_no_inputs(step))  # no file change explains it after all
         deleted_inputs = recorded.reads.keys() - inputs.keys()

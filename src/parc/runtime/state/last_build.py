@@ -20,17 +20,19 @@ import json
 import os
 import signal
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parc.dotparc import make_state_directory
-from parc.plan import Plan, PlanStep
-from parc.runtime.executor import BuildResult, StepResult
-from parc.runtime.scheduler import Status, Verdict
-from parc.runtime.state.gate import Decision
+
+if TYPE_CHECKING:
+    from parc.plan import Plan, PlanStep
+    from parc.runtime.executor import BuildResult, StepResult
+    from parc.runtime.state.gate import Decision
 
 LAST_BUILD_NAME = "last-build.json"
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for every line: `json.dumps` with options makes a new one per call."""
 REPORT_VERSION = 1
 
 
@@ -65,8 +67,8 @@ def build_report(
         "version": REPORT_VERSION,
         "spec": plan.spec,
         "root": plan.root,
-        "started": _iso(started),
-        "ended": _iso(ended),
+        "started": iso_time(started),
+        "ended": iso_time(ended),
         "exit_code": exit_code,
         "interrupted_by": signal.Signals(interrupted).name if interrupted else None,
         "complete": result is not None,
@@ -76,6 +78,9 @@ def build_report(
 
 def _unfinished(step: PlanStep, decision: Decision | None) -> StepResult:
     """Describe a step that the gate saw start but not end, or never saw."""
+    from parc.runtime.executor import StepResult
+    from parc.runtime.scheduler import Status, Verdict
+
     if decision is not None and not decision.runs:
         return StepResult(step, Verdict(Status.UP_TO_DATE, decision.reason))
     if decision is not None:
@@ -89,6 +94,8 @@ def _step_report(
     wall_offset: float | None,
     root: Path,
 ) -> dict[str, Any]:
+    from parc.runtime.scheduler import Status
+
     assert outcome is not None
     status = outcome.verdict.status
     reason = outcome.verdict.reason or None
@@ -111,10 +118,11 @@ def _step_report(
 def _trio_time(value: float | None, wall_offset: float | None) -> str | None:
     if value is None or wall_offset is None:
         return None
-    return _iso(value + wall_offset)
+    return iso_time(value + wall_offset)
 
 
-def _iso(seconds: float) -> str:
+def iso_time(seconds: float) -> str:
+    """Format wall-clock seconds as the report does: UTC, ISO 8601, milliseconds."""
     moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -133,14 +141,16 @@ def _format(report: Mapping[str, Any]) -> str:
     which matters for a build of thousands of steps.
     """
     head = {key: value for key, value in report.items() if key != "steps"}
-    lines = [json.dumps(step, ensure_ascii=False) for step in report["steps"]]
-    text = json.dumps(head, ensure_ascii=False)[:-1]
+    lines = [_ENCODER.encode(step) for step in report["steps"]]
+    text = _ENCODER.encode(head)[:-1]
     body = ",\n  ".join(lines)
     return f'{text}, "steps": [\n  {body}\n]}}\n' if lines else f'{text}, "steps": []}}\n'
 
 
 def json_schema() -> dict[str, Any]:
     """Return the JSON Schema that the report follows, as shipped in the package."""
+    from importlib import resources
+
     text = resources.files("parc").joinpath("schema/last_build.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -1,4 +1,8 @@
-"""The `parc` command group; each command lives in a module of its own."""
+"""The `parc` command group; each command lives in a module of its own.
+
+It is not named `main`, because importing a submodule of that name would
+replace the package's `main` function, which is imported only when needed.
+"""
 
 from __future__ import annotations
 
