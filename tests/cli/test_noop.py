@@ -29,6 +29,7 @@ from parc.cli import noop
 from parc.cli.build import build as build_command
 from parc.plan import PlanStep
 from parc.runtime.scheduler import Status
+from parc.runtime.state import store
 
 SPEC = """\
 let greeting = "hello"
@@ -363,3 +364,36 @@ def test_common_arguments_accepted(arguments: list[str]) -> None:
 )
 def test_other_arguments_fall_back(arguments: list[str]) -> None:
     assert noop.parse_arguments(arguments) is None
+
+
+def test_state_names_match_store() -> None:
+    assert noop.DATABASE_NAME == store.DATABASE_NAME
+    assert noop.SCHEMA_VERSION == store.SCHEMA_VERSION
+    assert noop.BUSY_TIMEOUT_SECONDS == store.BUSY_TIMEOUT_SECONDS
+    assert noop.SUCCEEDED == store.SUCCEEDED
+
+
+def test_no_op_path_imports_nothing_heavy(tmp_path: Path) -> None:
+    """A no-op build of literal globs starts without attrs, logging, click, trio or the compiler.
+
+    A glob with wildcards is parsed, which imports attrs.
+    """
+    root = make_project(tmp_path, SPEC.replace("src/b*.txt", "src/b1.txt"))
+    assert parc(root).returncode == 0
+    probe = (
+        "import sys\n"
+        "from parc.cli import main\n"
+        "try:\n"
+        "    main(['build'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'attrs', 'logging', 'click', 'trio', 'rich', 'lark', 'parc.compiler'}\n"
+        "sys.stderr.write(repr(sorted(heavy & set(sys.modules))))\n"
+    )
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("PARC_LOG", None)
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, env=env
+    )
+    assert completed.stdout.startswith("parc: 3 up to date in ")
+    assert completed.stderr == "[]"

@@ -17,6 +17,7 @@ from parc.runtime.state.files import (
     FileKey,
     HashCache,
     Scanner,
+    drop_covered,
     hash_file,
     hash_files,
     is_literal,
@@ -210,3 +211,38 @@ def test_literal_shortcut_agrees_with_glob_parser(text: str) -> None:
         assert glob.is_literal
         assert glob.match(glob.text)
         assert "/".join(glob.literal_prefix) == glob.text
+
+
+def _covered_by_any(path: str, texts: list[str]) -> bool:
+    return any(_covered(parse_glob(text), path) for text in texts)
+
+
+@given(paths_strategy, st.lists(globs_strategy, min_size=1, max_size=3))
+def test_drop_covered_matches_brute_force(paths: list[str], texts: list[str]) -> None:
+    """Every shortcut of `drop_covered` (one literal, many literals, wildcards) agrees."""
+    try:
+        normalised = [parse_glob(text).text for text in texts]
+    except ValueError:
+        return
+    found = dict.fromkeys(paths, 0)
+    drop_covered(found, normalised)
+    assert set(found) == {path for path in paths if not _covered_by_any(path, normalised)}
+
+
+def test_version_of_literal_paths(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("a")
+    (tmp_path / "link").symlink_to("src")
+    (tmp_path / ".parc").mkdir()
+    (tmp_path / ".parc" / "x").write_text("x")
+    scanner = Scanner(tmp_path)
+
+    version = scanner.version("src/a.txt")
+    assert isinstance(version, os.stat_result)
+    assert FileKey.of(version) == FileKey.of((tmp_path / "src" / "a.txt").stat())
+    assert scanner.version("src") == DIRECTORY
+    assert scanner.version("src/missing") is None
+    # Neither through a symlinked directory nor into parc's own directory.
+    assert scanner.version("link/a.txt") is None
+    assert scanner.version("link") == SYMLINK_PREFIX + "src"
+    assert scanner.version(".parc/x") is None

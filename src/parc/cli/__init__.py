@@ -7,12 +7,12 @@ This is the only module that prints diagnostics and chooses exit codes:
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from parc.cli import logs
 from parc.cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserError
 
 if TYPE_CHECKING:
@@ -35,11 +35,12 @@ def __getattr__(name: str) -> object:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with its code."""
     _open_standard_streams()
-    _configure_logging(os.environ.get("PARC_LOG", "WARNING"))
+    logs.start(os.environ.get("PARC_LOG", "WARNING"))
     arguments = list(argv) if argv is not None else sys.argv[1:]
     try:
         code = _noop_build(arguments)
         if code is None:
+            logs.configure()
             code = _run_commands(arguments)
     except KeyboardInterrupt:
         _print_error("parc: interrupted")
@@ -101,35 +102,6 @@ def _print_error(text: str) -> None:
     """Print a line on stderr, as `click.echo(text, err=True)` does for plain text."""
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
-
-
-class _LogFormatter(logging.Formatter):
-    """Format warnings like parc's other messages, and debug lines with their logger."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            return f"parc: {record.levelname.lower()}: {message}"
-        return f"{record.name}: {message}"
-
-
-def _configure_logging(level: str) -> None:
-    """Send parc's log to stderr at `level` (from `PARC_LOG`), WARNING if it is not a level."""
-    root = logging.getLogger()
-    # Tests call `main` many times in one process, with stderr swapped each
-    # time: keep one handler and point it at the current stderr.
-    for handler in root.handlers:
-        if isinstance(handler, logging.StreamHandler) and isinstance(
-            handler.formatter, _LogFormatter
-        ):
-            handler.setStream(sys.stderr)
-            break
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_LogFormatter())
-        root.addHandler(handler)
-    chosen = logging.getLevelName(level.upper())
-    root.setLevel(chosen if isinstance(chosen, int) else logging.WARNING)
 
 
 def _open_standard_streams() -> None:

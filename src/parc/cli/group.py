@@ -6,19 +6,45 @@ replace the package's `main` function, which is imported only when needed.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from parc.cli.build import build
-from parc.cli.check import check
-from parc.cli.clean import clean
-from parc.cli.common import SPEC_NAME, find_spec
-from parc.cli.complete import completion
 from parc.cli.errors import UserError
-from parc.cli.fmt import fmt
-from parc.cli.init import init
-from parc.cli.listing import list_steps
-from parc.cli.plan import plan
-from parc.cli.report import report
+from parc.cli.spec import SPEC_NAME, find_spec
+
+COMMANDS = {
+    "build": ("parc.cli.build", "build"),
+    "check": ("parc.cli.check", "check"),
+    "clean": ("parc.cli.clean", "clean"),
+    "completion": ("parc.cli.complete", "completion"),
+    "fmt": ("parc.cli.fmt", "fmt"),
+    "init": ("parc.cli.init", "init"),
+    "list": ("parc.cli.listing", "list_steps"),
+    "plan": ("parc.cli.plan", "plan"),
+    "report": ("parc.cli.report", "report"),
+}
+"""Each command's name, and the module and name of its function."""
+
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module only when the command is used.
+
+    A build then starts without importing the other eight commands.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = COMMANDS.get(cmd_name)
+        if where is None:
+            return None
+        module, name = where
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
+
 
 _EPILOG = """\b
 Examples:
@@ -33,6 +59,7 @@ Run `parc COMMAND --help` for the options of each command.
 
 
 @click.group(
+    cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=_EPILOG,
     invoke_without_command=True,
@@ -56,14 +83,3 @@ def cli(ctx: click.Context) -> None:
             "To start, run `parc init` and then `parc build`.",
             err=True,
         )
-
-
-cli.add_command(build)
-cli.add_command(check)
-cli.add_command(clean)
-cli.add_command(completion)
-cli.add_command(fmt)
-cli.add_command(init)
-cli.add_command(list_steps)
-cli.add_command(plan)
-cli.add_command(report)

@@ -19,17 +19,18 @@ trust. Only reads happen before that decision, so nothing is left to undo.
 
 from __future__ import annotations
 
-import logging
+import gc
 import os
 import re
 import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from parc.cli import plan_cache
+from parc.cli import logs, plan_cache
 from parc.cli.errors import EXIT_OK, UserError
 from parc.cli.spec import OVERRIDE, display_name, find_spec, read_spec
 from parc.runtime import STATE_DIR
@@ -37,24 +38,32 @@ from parc.runtime.seconds import format_seconds
 from parc.runtime.state import state_directory
 from parc.runtime.state.files import (
     DIRECTORY,
-    RACY_WINDOW_NS,
+    FileKey,
     Found,
     Scanner,
     drop_covered,
     is_literal,
+    is_trusted,
     is_unreadable,
 )
 from parc.runtime.state.fingerprint import fingerprint_matches, up_to_date_reason
-from parc.runtime.state.last_build import REPORT_VERSION, iso_time, write_last_build
-from parc.runtime.state.lock import LockBusy, ProjectLock
-from parc.runtime.state.store import (
-    BUSY_TIMEOUT_SECONDS,
-    DATABASE_NAME,
-    SCHEMA_VERSION,
-    SUCCEEDED,
+from parc.runtime.state.last_build import (
+    REPORT_ENCODER,
+    REPORT_VERSION,
+    format_report,
+    iso_time,
+    write_report_text,
 )
+from parc.runtime.state.lock import LockBusy, ProjectLock
 
-logger = logging.getLogger("parc.state")
+_LOGGER = "parc.state"
+
+# The state's names, from `parc.runtime.state.store`, which imports attrs
+# (a test checks them).
+DATABASE_NAME = "state.db"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 30.0
+SUCCEEDED = "succeeded"
 
 SWITCH = "PARC_FAST_NOOP"
 """The environment variable that turns the no-op path off when set to `0`."""
@@ -170,12 +179,19 @@ def try_build(arguments: Sequence[str]) -> int | None:
     request = parse_arguments(arguments)
     if request is None or not _prints_plain_lines(request):
         return None
+    # The path allocates many small objects and keeps them all: the
+    # collector's passes over them would find nothing to free.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _build(request)
     except (UserError, OSError, sqlite3.Error) as error:
         # The normal path meets the same problem and reports it.
-        logger.debug("no-op build: falling back: %s", error)
+        logs.debug(_LOGGER, "no-op build: falling back: %s", error)
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _prints_plain_lines(request: Request) -> bool:
@@ -225,15 +241,15 @@ def _build(request: Request) -> int | None:
         if checked is None:
             return None
         ended = time.time()
-        report = _report(spec, root_text, rows, checked, started, ended)
+        text = _report(spec, root_text, rows, checked, started, ended)
         try:
-            write_last_build(directory, report)
+            write_report_text(directory, text)
         except OSError as error:
-            logger.warning("cannot write the build report: %s", error)
+            logs.warning(_LOGGER, "cannot write the build report: %s", error)
     finally:
         lock.release()
 
-    logger.debug("no-op build: every requested step is up to date")
+    logs.debug(_LOGGER, "no-op build: every requested step is up to date")
     counts = [f"{len(requested)} {UP_TO_DATE}"] if requested else []
     if len(rows) > len(requested):
         counts.append(f"{len(rows) - len(requested)} {NOT_REQUESTED}")
@@ -299,27 +315,72 @@ def _check(
     seen: set[str] = set()
     checked: dict[str, tuple[str, float]] = {}
     for row in rows:
-        if row[NAME] not in requested:
+        name = row[NAME]
+        if name not in requested:
             continue
-        found = scanner.scan(row[READS])
+        reads, owns = row[READS], row[OWNS]
+        found = _literal_versions(scanner, reads)
+        if found is None:
+            found = _versions(scanner.scan(reads))
         seen.update(found)
-        if all(item.digest == DIRECTORY for item in found.values()):
+        if all(version == DIRECTORY for version in found.values()):
             return None  # the `reads` match no file, so the step always runs
-        drop_covered(found, row[OWNS])
+        drop_covered(found, owns)
         inputs = _digests(found, cached, keep_directories=False)
-        outputs = _digests(scanner.scan(row[OWNS]), cached, keep_directories=True)
+        owned = _literal_versions(scanner, owns)
+        if owned is None:
+            owned = _versions(scanner.scan(owns))
+        outputs = _digests(owned, cached, keep_directories=True)
         if inputs is None or outputs is None:
             return None
-        stored = records[row[NAME]][_FINGERPRINT]
+        stored = records[name][_FINGERPRINT]
         if not fingerprint_matches(
-            stored, row[COMMANDS], dict(row[ENV]), row[CWD], inputs, outputs
+            stored,
+            row[COMMANDS],
+            dict(row[ENV]) if row[ENV] else {},
+            row[CWD],
+            inputs,
+            outputs,
+            reads,
+            owns,
         ):
             return None
-        checked[row[NAME]] = (up_to_date_reason(len(inputs), len(outputs)), time.time())
+        checked[name] = (up_to_date_reason(len(inputs), len(outputs)), time.time())
 
     if _warns_of_unmatched_reads(root, unowned_reads, seen):
         return None
     return checked
+
+
+Version = tuple[int, ...] | os.stat_result | str
+"""A matched path's file key, or its `lstat`, or its fixed digest."""
+
+
+def _literal_versions(scanner: Scanner, texts: Sequence[str]) -> dict[str, Version] | None:
+    """Return the version of each path that literal globs name; None if one needs a walk.
+
+    A glob with wildcards, or one that names a directory, needs the walk
+    of `Scanner.scan`.
+    """
+    found: dict[str, Version] = {}
+    for text in texts:
+        if not is_literal(text):
+            return None
+        version = scanner.version(text)
+        if version is None:
+            continue
+        if version == DIRECTORY:
+            return None
+        found[text] = version
+    return found
+
+
+def _versions(found: Mapping[str, Found]) -> dict[str, Version]:
+    """Return the version of each path that `Scanner.scan` found."""
+    return {
+        path: item.key if item.key is not None else item.digest or ""
+        for path, item in found.items()
+    }
 
 
 def _records_allow(rows: Sequence[Row], requested: set[str], records: Mapping[str, Row]) -> bool:
@@ -347,40 +408,49 @@ def _records_allow(rows: Sequence[Row], requested: set[str], records: Mapping[st
 
 
 def _digests(
-    found: Mapping[str, Found], cached: Mapping[str, Row], keep_directories: bool
+    found: Mapping[str, Version], cached: Mapping[str, Row], keep_directories: bool
 ) -> dict[str, str] | None:
     """Return the digest of each path from the digest cache; None if one must be hashed.
 
     A cached digest counts only for the same file version (size, times,
-    inode, device) and when it was taken outside the racy window, as
-    `HashCache.lookup` decides. An unreadable path is never up to date.
+    inode, device) and when it is trusted, as `HashCache.lookup` decides.
+    An unreadable path is never up to date.
     """
     digests: dict[str, str] = {}
-    for path, item in found.items():
-        if item.digest is not None:
-            if is_unreadable(item.digest):
+    for path, version in found.items():
+        if isinstance(version, str):
+            if is_unreadable(version):
                 return None
-            if keep_directories or item.digest != DIRECTORY:
-                digests[path] = item.digest
+            if keep_directories or version != DIRECTORY:
+                digests[path] = version
             continue
         entry = cached.get(path)
-        key = item.key
-        if entry is None or key is None:
+        if entry is None:
             return None
-        _, size, mtime_ns, ctime_ns, inode, device, digest, hashed_ns = entry
-        # SQLite stores inode and device numbers as signed 64-bit integers.
-        if (size, mtime_ns, ctime_ns, inode & _UINT64, device & _UINT64) != (
-            key.size,
-            key.mtime_ns,
-            key.ctime_ns,
-            key.inode,
-            key.device,
-        ):
+        if isinstance(version, os.stat_result):
+            # The fields of `FileKey`, compared one by one: no tuple to build.
+            same = (
+                entry[1] == version.st_size
+                and entry[2] == version.st_mtime_ns
+                and entry[3] == version.st_ctime_ns
+                and entry[4] == version.st_ino
+                and entry[5] == version.st_dev
+            ) or _same_unsigned(entry[1:6], FileKey.of(version))
+        else:
+            same = entry[1:6] == version or _same_unsigned(entry[1:6], version)
+        if not same:
             return None
-        if mtime_ns + RACY_WINDOW_NS > hashed_ns:
+        if not is_trusted(entry[2], entry[7]):
             return None
-        digests[path] = digest
+        digests[path] = entry[6]
     return digests
+
+
+def _same_unsigned(stored: Row, key: tuple[int, ...]) -> bool:
+    """Compare a stored key with a file's; SQLite stores inode and device numbers signed."""
+    size, mtime_ns, ctime_ns, inode, device = stored
+    unsigned = (size, mtime_ns, ctime_ns, inode & _UINT64, device & _UINT64)
+    return unsigned == key
 
 
 def _warns_of_unmatched_reads(root: Path, unowned_reads: Sequence[Row], seen: set[str]) -> bool:
@@ -410,33 +480,31 @@ def _report(
     checked: Mapping[str, tuple[str, float]],
     started: float,
     ended: float,
-) -> dict[str, Any]:
-    """Return the build report of a build in which every checked step was up to date."""
-    steps = []
+) -> str:
+    """Return the text of the build report of a build in which every checked step was up to date.
+
+    Steps differ mostly in their name: the rest of each line is encoded
+    once for each reason and moment, by the report's own encoder.
+    """
+    lines = []
+    tails: dict[tuple[str | None, float], str] = {}
     # Steps decided within the same millisecond share one formatted time.
     last_millisecond = -1
     moment: str | None = None
     for row in rows:
         decided = checked.get(row[NAME])
-        if decided is not None and int(decided[1] * 1000) != last_millisecond:
-            last_millisecond = int(decided[1] * 1000)
-            moment = iso_time(decided[1])
-        steps.append(
-            {
-                "name": row[NAME],
-                "status": UP_TO_DATE if decided is not None else NOT_REQUESTED,
-                "exit_code": None,
-                "attempts": 0,
-                "started": moment if decided is not None else None,
-                "ended": moment if decided is not None else None,
-                "duration": 0.0,
-                "log": None,
-                "run_reason": None,
-                "skip_reason": decided[0] if decided is not None else None,
-                "reason": None,
-            }
-        )
-    return {
+        if decided is None:
+            shape: tuple[str | None, float] = (None, 0.0)
+        else:
+            if int(decided[1] * 1000) != last_millisecond:
+                last_millisecond = int(decided[1] * 1000)
+                moment = iso_time(decided[1])
+            shape = (decided[0], last_millisecond)
+        tail = tails.get(shape)
+        if tail is None:
+            tail = tails[shape] = _step_tail(decided[0] if decided else None, moment)
+        lines.append(f'{{"name": {encode_basestring(row[NAME])}{tail}')
+    head = {
         "version": REPORT_VERSION,
         "spec": spec,
         "root": root,
@@ -445,8 +513,26 @@ def _report(
         "exit_code": EXIT_OK,
         "interrupted_by": None,
         "complete": True,
-        "steps": steps,
     }
+    return format_report(head, lines)
+
+
+def _step_tail(reason: str | None, moment: str | None) -> str:
+    """Return a step's line in the report after its name; `reason` is None if not requested."""
+    step = {
+        "name": "",
+        "status": UP_TO_DATE if reason is not None else NOT_REQUESTED,
+        "exit_code": None,
+        "attempts": 0,
+        "started": moment if reason is not None else None,
+        "ended": moment if reason is not None else None,
+        "duration": 0.0,
+        "log": None,
+        "run_reason": None,
+        "skip_reason": reason,
+        "reason": None,
+    }
+    return REPORT_ENCODER.encode(step)[len('{"name": ""') :]
 
 
 def _say(text: str) -> None:

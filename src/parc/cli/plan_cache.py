@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import marshal
 import operator
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import parc
+from parc.cli import logs
 from parc.dotparc import make_state_directory
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from parc.diagnostics import Diagnostic
     from parc.source import Source
 
-logger = logging.getLogger(__name__)
+_LOGGER = __name__
 
 STATE_DIR = ".parc"
 """The directory of parc's files in a project; the runtime keeps its state there too."""
@@ -102,7 +102,7 @@ def _code_fingerprint() -> tuple[tuple[str, int, int], ...]:
                         info = entry.stat()
                         found.append((entry.path, info.st_size, info.st_mtime_ns))
         except OSError as error:
-            logger.debug("plan cache: cannot list %s: %s", directory, error)
+            logs.debug(_LOGGER, "plan cache: cannot list %s: %s", directory, error)
     return tuple(sorted(found))
 
 
@@ -118,9 +118,9 @@ def load(root: Path, key: bytes, source: Source) -> Compiled | None:
     try:
         compiled = _decode(payload, source)
     except (ValueError, TypeError, KeyError, IndexError) as error:
-        logger.debug("plan cache: unreadable payload: %s", error)
+        logs.debug(_LOGGER, "plan cache: unreadable payload: %s", error)
         return None
-    logger.debug("plan cache: hit, %d steps", len(compiled.plan.steps))
+    logs.debug(_LOGGER, "plan cache: hit, %d steps", len(compiled.plan.steps))
     return compiled
 
 
@@ -142,25 +142,25 @@ def read_payload(root: Path, key: bytes) -> Any | None:
                 return _last_read[3]
             data = file.read()
     except OSError as error:
-        logger.debug("plan cache: miss: %s", error)
+        logs.debug(_LOGGER, "plan cache: miss: %s", error)
         return None
     header = len(_MAGIC) + 2 * _DIGEST_SIZE
     if not data.startswith(_MAGIC) or len(data) < header:
-        logger.debug("plan cache: not a cache file")
+        logs.debug(_LOGGER, "plan cache: not a cache file")
         return None
     stored_key = data[len(_MAGIC) : len(_MAGIC) + _DIGEST_SIZE]
     if stored_key != key:
-        logger.debug("plan cache: stored for another spec or version")
+        logs.debug(_LOGGER, "plan cache: stored for another spec or version")
         return None
     payload = data[header:]
     digest = hashlib.blake2b(payload, digest_size=_DIGEST_SIZE).digest()
     if digest != data[len(_MAGIC) + _DIGEST_SIZE : header]:
-        logger.debug("plan cache: damaged")
+        logs.debug(_LOGGER, "plan cache: damaged")
         return None
     try:
         decoded = marshal.loads(payload)
     except (ValueError, TypeError, EOFError) as error:
-        logger.debug("plan cache: unreadable payload: %s", error)
+        logs.debug(_LOGGER, "plan cache: unreadable payload: %s", error)
         return None
     _last_read = (path, identity, key, decoded)
     return decoded
@@ -181,7 +181,7 @@ def store(root: Path, key: bytes, compiled: Compiled) -> None:
             file.write(payload)
         os.replace(temporary, path)
     except OSError as error:
-        logger.debug("plan cache: cannot write %s: %s", path, error)
+        logs.debug(_LOGGER, "plan cache: cannot write %s: %s", path, error)
         with contextlib.suppress(OSError):
             temporary.unlink()
 

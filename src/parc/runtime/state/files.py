@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-import attrs
-import xxhash
-
-from parc.globs import Glob, Segment, parse_glob
 from parc.runtime import STATE_DIR
+
+if TYPE_CHECKING:
+    import re
+
+    import xxhash
+
+    from parc.globs import Glob, Segment
 
 DIRECTORY = "directory"
 SPECIAL = "special file"
@@ -48,11 +50,16 @@ next time, as git does with racily clean index entries.
 
 READ_CHUNK = 1 << 20
 
+_STATE_PREFIX = STATE_DIR + "/"
+
 _Value = TypeVar("_Value")
 
 
-@attrs.frozen
-class FileKey:
+# The classes are named tuples, not attrs classes: the no-op build imports
+# this module, and attrs costs a quarter of its start-up.
+
+
+class FileKey(NamedTuple):
     """The stat fields that identify one version of a file without reading it."""
 
     size: int
@@ -66,8 +73,7 @@ class FileKey:
         return cls(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
-@attrs.frozen
-class Found:
+class Found(NamedTuple):
     """A path that a glob matched: a regular file to hash (`key`), or a fixed `digest`."""
 
     key: FileKey | None = None
@@ -117,17 +123,34 @@ class Scanner:
                 return True
         return False
 
+    def version(self, path: str) -> os.stat_result | str | None:
+        """Return what identifies the content at a literal glob's path, or None if nothing is there.
+
+        That is the `lstat` of a regular file (or `stat` of a symlink's
+        target, if that is one), else a fixed digest (see `describe`).
+        """
+        # The parent directory has mostly been seen already: one set lookup.
+        directory = path.rpartition("/")[0]
+        if (path == STATE_DIR or path.startswith(_STATE_PREFIX)) or (
+            directory not in self._real_directories
+            and not self._is_real_directory(path.split("/")[:-1])
+        ):
+            return None
+        try:
+            info = os.lstat(f"{self._root_text}/{path}")
+        except OSError:
+            return None
+        if stat.S_ISREG(info.st_mode):
+            return info  # what `describe` returns, without the call
+        return describe(self._root_text, path, info)
+
     def _scan_literal(self, path: str, found: dict[str, Found]) -> bool:
         """Add the one path a literal glob names, if it exists; tell whether it is a directory."""
-        parts = path.split("/")
-        if parts[0] == STATE_DIR or not self._is_real_directory(parts[:-1]):
+        version = self.version(path)
+        if version is None:
             return False
-        try:
-            info = os.lstat(os.path.join(self._root_text, path))
-        except OSError:
-            return False
-        found[path] = self._describe(path, info)
-        return stat.S_ISDIR(info.st_mode)
+        found[path] = _found(version)
+        return version == DIRECTORY
 
     def _scan_glob(self, glob: Glob, found: dict[str, Found]) -> None:
         segments = glob.segments
@@ -195,26 +218,42 @@ class Scanner:
         return True
 
     def _describe(self, path: str, info: os.stat_result) -> Found:
-        """Describe a matched path from its `lstat`."""
-        mode = info.st_mode
-        if stat.S_ISREG(mode):
-            return Found(key=FileKey.of(info))
-        if stat.S_ISDIR(mode):
-            return Found(digest=DIRECTORY)
-        if not stat.S_ISLNK(mode):
-            return Found(digest=SPECIAL)
-        full = self.root / path
-        try:
-            target = os.readlink(full)
-        except OSError as error:
-            return Found(digest=UNREADABLE_PREFIX + _reason(error))
-        try:
-            resolved = os.stat(full)
-        except OSError:
-            return Found(digest=SYMLINK_PREFIX + target)
-        if stat.S_ISREG(resolved.st_mode):
-            return Found(key=FileKey.of(resolved))
-        return Found(digest=SYMLINK_PREFIX + target)
+        return _found(describe(self._root_text, path, info))
+
+
+def describe(root: str, path: str, info: os.stat_result) -> os.stat_result | str:
+    """Return what identifies a matched path's content, from its `lstat`.
+
+    A regular file is identified by its `lstat`, and a symlink to one by the
+    target's `stat`: the caller hashes the file or finds it in the digest
+    cache. Anything else gets a fixed digest: a directory, a special file,
+    another symlink (by its target's text), or a path that cannot be read.
+    """
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return info
+    if stat.S_ISDIR(mode):
+        return DIRECTORY
+    if not stat.S_ISLNK(mode):
+        return SPECIAL
+    full = f"{root}/{path}"
+    try:
+        target = os.readlink(full)
+    except OSError as error:
+        return UNREADABLE_PREFIX + _reason(error)
+    try:
+        resolved = os.stat(full)
+    except OSError:
+        return SYMLINK_PREFIX + target
+    if stat.S_ISREG(resolved.st_mode):
+        return resolved
+    return SYMLINK_PREFIX + target
+
+
+def _found(version: os.stat_result | str) -> Found:
+    if isinstance(version, str):
+        return Found(digest=version)
+    return Found(key=FileKey.of(version))
 
 
 def is_literal(text: str) -> bool:
@@ -228,6 +267,9 @@ def is_literal(text: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def parsed_glob(text: str) -> Glob:
+    # Imported here: literal globs, all a no-op build usually has, need no parsing.
+    from parc.globs import parse_glob
+
     return parse_glob(text)
 
 
@@ -238,7 +280,14 @@ def drop_covered(found: dict[str, _Value], texts: Sequence[str]) -> None:
     globs are found by looking up each path and its parent directories in a
     set, so only the other globs cost a regex match per path.
     """
-    if not texts:
+    if not texts or not found:
+        return
+    if len(texts) == 1 and is_literal(texts[0]):
+        # The most common case, made quicker: one literal glob.
+        covering = texts[0]
+        below = covering + "/"
+        for path in [path for path in found if path == covering or path.startswith(below)]:
+            del found[path]
         return
     literals = {text for text in texts if is_literal(text)}
     patterns = [parsed_glob(text).covering for text in texts if not is_literal(text)]
@@ -293,6 +342,12 @@ def _reason(error: OSError) -> str:
     return error.strerror.lower() if error.strerror else type(error).__name__
 
 
+def _xxh3_128() -> xxhash.xxh3_128:
+    import xxhash
+
+    return xxhash.xxh3_128()
+
+
 def hash_file(path: Path) -> tuple[str, FileKey | None]:
     """Return the digest of a file's content and the key to cache it under.
 
@@ -304,15 +359,14 @@ def hash_file(path: Path) -> tuple[str, FileKey | None]:
     """
     with path.open("rb", buffering=0) as source:
         before = FileKey.of(os.fstat(source.fileno()))
-        digest = xxhash.xxh3_128()
+        digest = _xxh3_128()
         while chunk := source.read(READ_CHUNK):
             digest.update(chunk)
         after = FileKey.of(os.fstat(source.fileno()))
     return digest.hexdigest(), (before if before == after else None)
 
 
-@attrs.frozen
-class CachedDigest:
+class CachedDigest(NamedTuple):
     """A digest as the cache stores it; `hashed_ns` is the wall clock when it was taken."""
 
     key: FileKey
@@ -321,11 +375,15 @@ class CachedDigest:
 
     @property
     def trusted(self) -> bool:
-        """Whether the content had last changed long enough before it was hashed.
+        return is_trusted(self.key.mtime_ns, self.hashed_ns)
 
-        A later write then gives the file a newer mtime, so the key differs.
-        """
-        return self.key.mtime_ns + RACY_WINDOW_NS <= self.hashed_ns
+
+def is_trusted(mtime_ns: int, hashed_ns: int) -> bool:
+    """Tell whether a file's content had last changed long enough before it was hashed.
+
+    A later write then gives the file a newer mtime, so the key differs.
+    """
+    return mtime_ns + RACY_WINDOW_NS <= hashed_ns
 
 
 class HashCache:

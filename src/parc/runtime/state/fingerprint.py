@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from parc.runtime.state.files import is_unreadable
 
@@ -24,8 +23,7 @@ MAX_SHOWN_TEXT = 60
 CONTEXT_BEFORE_CHANGE = 20
 
 
-@attrs.frozen
-class Fingerprint:
+class Fingerprint(NamedTuple):
     """What a step's last success depended on.
 
     `reads` and `owns` map each matched path to its digest. A path that both
@@ -102,22 +100,36 @@ def fingerprint_json(
     """Return the canonical JSON text of a fingerprint, as the state stores it.
 
     Equal fingerprints give equal texts, so the no-op build compares texts
-    without parsing the stored ones.
+    without parsing the stored ones. The text is what `json.dumps` writes
+    with `ensure_ascii=False` and no spaces, with the mappings sorted by
+    key, joined here from its parts: that takes a third of the time.
     """
-    data = {
-        "version": FINGERPRINT_VERSION,
-        "commands": list(commands),
-        "env": dict(sorted(env.items())),
-        "cwd": cwd,
-        "reads": dict(sorted(reads.items())),
-        "owns": dict(sorted(owns.items())),
-    }
+    text = (
+        f'{{"version":{FINGERPRINT_VERSION},"commands":{_array(commands)},'
+        f'"env":{_object(env)},"cwd":{encode_basestring(cwd)},'
+        f'"reads":{_object(reads)},"owns":{_object(owns)}'
+    )
     # Only for the wording of --explain: the decision compares files, not globs.
     if read_globs is not None:
-        data["read_globs"] = list(read_globs)
+        text += f',"read_globs":{_array(read_globs)}'
     if own_globs is not None:
-        data["own_globs"] = list(own_globs)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text += f',"own_globs":{_array(own_globs)}'
+    return text + "}"
+
+
+def _array(texts: Sequence[str]) -> str:
+    return f"[{','.join(map(encode_basestring, texts))}]"
+
+
+def _object(mapping: Mapping[str, str]) -> str:
+    if len(mapping) == 1:  # the most common case, made quicker
+        for key, value in mapping.items():
+            return f"{{{encode_basestring(key)}:{encode_basestring(value)}}}"
+    members = [
+        f"{encode_basestring(key)}:{encode_basestring(value)}"
+        for key, value in sorted(mapping.items())
+    ]
+    return f"{{{','.join(members)}}}"
 
 
 def fingerprint_matches(
@@ -127,13 +139,18 @@ def fingerprint_matches(
     cwd: str,
     reads: Mapping[str, str],
     owns: Mapping[str, str],
+    read_globs: Sequence[str],
+    own_globs: Sequence[str],
 ) -> bool:
     """Tell whether the stored JSON `text` is the fingerprint with these values.
 
     It is when `Fingerprint.from_json(text)` equals them field by field, so
-    no difference would be described; parsing the stored text costs half of
-    writing the current one with `fingerprint_json`.
+    no difference would be described; the globs do not count. The text
+    that the same values give is compared first: a fingerprint stored
+    with these globs has it exactly, and parsing the text costs more.
     """
+    if text == fingerprint_json(commands, env, cwd, reads, owns, read_globs, own_globs):
+        return True
     try:
         data = json.loads(text)
     except ValueError:
@@ -209,8 +226,7 @@ def _globs(texts: Sequence[str]) -> str:
     return ", ".join(f"`{text}`" for text in texts) if texts else "nothing"
 
 
-@attrs.frozen
-class _Phrases:
+class _Phrases(NamedTuple):
     """How changes to one kind of file read: `noun` `path` then one of the verbs."""
 
     noun: str

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from parc.runtime.state.gate import Decision
 
 LAST_BUILD_NAME = "last-build.json"
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
+REPORT_ENCODER = json.JSONEncoder(ensure_ascii=False)
 """One encoder for every line: `json.dumps` with options makes a new one per call."""
 REPORT_VERSION = 1
 
@@ -141,8 +141,12 @@ def _format(report: Mapping[str, Any]) -> str:
     which matters for a build of thousands of steps.
     """
     head = {key: value for key, value in report.items() if key != "steps"}
-    lines = [_ENCODER.encode(step) for step in report["steps"]]
-    text = _ENCODER.encode(head)[:-1]
+    return format_report(head, [REPORT_ENCODER.encode(step) for step in report["steps"]])
+
+
+def format_report(head: Mapping[str, Any], lines: list[str]) -> str:
+    """Format the report's fields other than `steps`, then each step's encoded line."""
+    text = REPORT_ENCODER.encode(head)[:-1]
     body = ",\n  ".join(lines)
     return f'{text}, "steps": [\n  {body}\n]}}\n' if lines else f'{text}, "steps": []}}\n'
 
@@ -162,12 +166,21 @@ def write_last_build(directory: Path, report: Mapping[str, Any]) -> Path:
     Raises:
         OSError: the file cannot be written.
     """
+    return write_report_text(directory, _format(report))
+
+
+def write_report_text(directory: Path, text: str) -> Path:
+    """Write a report's text, as `format_report` returns it, like `write_last_build`.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
     path = directory / LAST_BUILD_NAME
     temporary = directory / f".{LAST_BUILD_NAME}.{os.getpid()}.tmp"
     make_state_directory(directory)
     try:
         with temporary.open("w", encoding="utf-8") as stream:
-            stream.write(_format(report))
+            stream.write(text)
         os.replace(temporary, path)
     except BaseException:  # leave no temporary file behind, whatever went wrong
         temporary.unlink(missing_ok=True)
