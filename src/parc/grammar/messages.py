@@ -259,15 +259,18 @@ def _accepted(error: UnexpectedToken | UnexpectedCharacters) -> set[str]:
     return set(error.allowed or ())
 
 
-def _previous_token(error: UnexpectedToken) -> str | None:
-    """Return the keyword or punctuation just before the error, if it was one."""
+def _last_value(error: UnexpectedToken) -> object:
+    """Return the last value on the parser's stack that is not line breaks, or None."""
     parser = error.interactive_parser
     if parser is None:
         return None
     stack = [value for value in parser.parser_state.value_stack if not hints.is_newlines(value)]
-    if not stack:
-        return None
-    last = stack[-1]
+    return stack[-1] if stack else None
+
+
+def _previous_token(error: UnexpectedToken) -> str | None:
+    """Return the keyword or punctuation just before the error, if it was one."""
+    last = _last_value(error)
     if not isinstance(last, Token) or last.type in ("$END", "NAME", "INT"):
         return None
     if last.type.endswith("STRING"):
@@ -277,13 +280,7 @@ def _previous_token(error: UnexpectedToken) -> str | None:
 
 def _previous_comma(error: UnexpectedToken) -> int | None:
     """Return the offset of the `,` just before the error, if the token there is one."""
-    parser = error.interactive_parser
-    if parser is None:
-        return None
-    stack = [value for value in parser.parser_state.value_stack if not hints.is_newlines(value)]
-    if not stack:
-        return None
-    last = stack[-1]
+    last = _last_value(error)
     if isinstance(last, Token) and last.type == "COMMA" and last.start_pos is not None:
         return last.start_pos
     return None
