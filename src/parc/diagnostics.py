@@ -126,10 +126,15 @@ class Diagnostic:
 
 
 class CompileError(Exception):
-    """A spec that cannot be compiled, with every error found in it."""
+    """A spec that cannot be compiled, with every error found in it.
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    `skipped` names the checks that did not run, for the line that counts the
+    errors: after a syntax error, some checks wait until it is fixed.
+    """
+
+    def __init__(self, diagnostics: list[Diagnostic], skipped: str = "") -> None:
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.skipped = skipped
         first = self.diagnostics[0].message if self.diagnostics else "invalid spec"
         super().__init__(first)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -288,7 +289,7 @@ def test_cycle_reported_once_starting_at_first_step() -> None:
         'track b after a {\n    run "b"\n}\n'
     )
     [error] = errors(text)
-    assert error.message == "dependency cycle: c -> b -> a -> c"
+    assert error.message == "dependency cycle: c -> a -> b -> c"
     assert_diagnostic(error, Codes.CYCLE, error.message, 4, 15, 1)
     assert [label.message for label in error.labels] == [
         "`c` runs after `b`",
@@ -305,6 +306,20 @@ def test_cycle_message_does_not_depend_on_other_steps() -> None:
     assert alone.message == with_others.message == "dependency cycle: x -> y -> x"
 
 
+def test_cycle_reads_in_execution_order() -> None:
+    after = {"a": "b", "b": "c", "c": "a"}
+    text = "".join(
+        f'track {name} after {target} {{\n    run "x"\n}}\n' for name, target in after.items()
+    )
+    [error] = errors(text)
+    names = error.message.removeprefix("dependency cycle: ").split(" -> ")
+    assert names[0] == names[-1] == "a"
+    assert sorted(names[:-1]) == ["a", "b", "c"]
+    # `x -> y` means that `x` runs before `y`: `y` lists `x` in its `after`.
+    for before, later in itertools.pairwise(names):
+        assert after[later] == before, error.message
+
+
 def test_cycle_through_implicit_integrate() -> None:
     [error] = errors('track a after i {\n    run "a"\n}\nintegrate i {\n    run "i"\n}\n')
     assert error.message == "dependency cycle: a -> i -> a"
@@ -312,7 +327,8 @@ def test_cycle_through_implicit_integrate() -> None:
         "runs after every track" in error.primary_label
     )
     assert error.help == (
-        "each step runs after the next one in the cycle; remove one of these `after` entries, "
+        "each step has to run before the next one, so none of them can start; "
+        "remove one of these `after` entries, "
         "or give `i` an `after` list that leaves out `a`"
     )
 
@@ -320,7 +336,8 @@ def test_cycle_through_implicit_integrate() -> None:
 def test_cycle_of_after_entries_only() -> None:
     [error] = errors('track a after b {\n    run "a"\n}\ntrack b after a {\n    run "b"\n}\n')
     assert error.help == (
-        "each step runs after the next one in the cycle; remove one of these `after` entries"
+        "each step has to run before the next one, so none of them can start; "
+        "remove one of these `after` entries"
     )
 
 

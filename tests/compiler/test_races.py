@@ -246,7 +246,7 @@ def test_race_when_owner_runs_after_reader() -> None:
     assert race.code is Codes.RACE
     assert race.message == (
         "race: `use` reads `out/a` before `gen` writes it, "
-        "because `gen` runs after `use` (gen -> mid -> use)"
+        "because `gen` runs after `use` (use -> mid -> gen)"
     )
     assert race.help == (
         "add `after gen` to `use`, and break the chain that orders them the other way: "
@@ -267,7 +267,7 @@ def test_race_with_implicit_dependency_of_integrate() -> None:
         'track upload {\n    reads "dist/*"\n    run "y"\n}\n'
         'integrate pkg {\n    owns "dist/**"\n    run "x"\n}\n'
     )
-    assert race.message.endswith("because `pkg` runs after `upload` (pkg -> upload)")
+    assert race.message.endswith("because `pkg` runs after `upload` (upload -> pkg)")
     assert race.help == (
         "`pkg` has no `after`, so it runs after every track, `upload` too: give `pkg` an "
         "`after` list that leaves out `upload`, and add `after pkg` to `upload`"
@@ -280,7 +280,7 @@ def test_race_through_chain_with_implicit_dependency() -> None:
         'integrate pkg {\n    run "x"\n}\n'
         'integrate sign after pkg {\n    owns "dist/**"\n    run "x"\n}\n'
     )
-    assert race.message.endswith("(sign -> pkg -> upload)")
+    assert race.message.endswith("(upload -> pkg -> sign)")
     assert race.help == (
         "add `after sign` to `upload`, and break the chain that orders them the other way: "
         "remove one of the `after` entries in it, or give `pkg`, which runs after every "
@@ -368,3 +368,21 @@ def test_sibling_directories_do_not_conflict() -> None:
         )
     )
     assert [step.name for step in compiled.plan.steps] == ["a", "b"]
+
+
+@given(specs())
+def test_race_chain_reads_in_execution_order(spec: Spec) -> None:
+    _, diagnostics = compile_findings(spec)
+    by_offset = {use.offset: use for use in spec.reads + spec.owns}
+    for diagnostic in diagnostics:
+        if diagnostic.code is not Codes.RACE or "because" not in diagnostic.message:
+            continue
+        assert diagnostic.span is not None
+        reader = by_offset[diagnostic.span.start].step
+        owner = by_offset[diagnostic.labels[0].span.start].step
+        chain = diagnostic.message.rsplit("(", 1)[1].rstrip(")").split(" -> ")
+        assert chain[0] == reader
+        assert chain[-1] == owner
+        # `a -> b` means that `a` runs before `b`: `b` lists `a` in its `after`.
+        for before, later in itertools.pairwise(chain):
+            assert before in spec.after[later], diagnostic.message

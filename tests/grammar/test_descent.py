@@ -8,14 +8,14 @@ Mutated and random texts check that the two paths agree on invalid input.
 
 from __future__ import annotations
 
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from parc.diagnostics import CompileError
 from parc.grammar import descent
 from parc.grammar import syntax as s
 from parc.grammar.descent import parse_valid
-from parc.grammar.parse import parse_with_lark
+from parc.grammar.parse import _recover_with_lark, parse_with_lark, parse_with_recovery
 from parc.source import Source
 
 BLANKS = st.sampled_from(["", " ", "  ", "\t", " \f "])
@@ -173,3 +173,14 @@ def test_token_kinds_are_not_keywords() -> None:
     """A keyword's token kind is its text, so it must differ from every other kind."""
     kinds = {*descent._GROUPS, descent._END, descent._NEWLINE, "{", "}", "=", ","}
     assert not kinds & s.KEYWORDS
+
+
+@given(valid_spec())
+def test_recovery_silent_on_valid_specs(text: str) -> None:
+    source = Source("build.par", text)
+    padded = text if text.endswith("\n") else text + "\n"
+    assume(parse_valid(source, padded) is not None)
+    for parsed in (parse_with_recovery(source), _recover_with_lark(source)):
+        assert parsed.document is not None
+        assert parsed.diagnostics == ()
+        assert parsed.damaged == ()

@@ -62,7 +62,7 @@ def test_plain_grouped_build_byte_for_byte(tmp_path: Path) -> None:
         "parc: lint     failed        3.00s         1  exit code 1\n"
         "parc: lib      succeeded     5.00s         1\n"
         "parc: release  blocked           -         0  `lint` failed\n"
-        "parc: critical path: fetch 2.00s > lib 5.00s (7.00s of the build's 7.00s)\n"
+        "parc: critical path: fetch 2.00s -> lib 5.00s (7.00s of the build's 7.00s)\n"
         "parc: parallelism: up to 2 steps at once saved 30% of the serial time "
         "(10.0s of step time in 7.00s)\n"
         "parc: slowest: lib 5.00s, lint 3.00s, fetch 2.00s\n"

@@ -65,7 +65,7 @@ def test_plain_summary_byte_for_byte() -> None:
         "parc: lib      succeeded      8.00s         1\n"
         "parc: lint     failed         4.00s         2  exit code 1\n"
         "parc: release  blocked            -         0  `lint` failed\n"
-        "parc: critical path: fetch 1.00s > lib 8.00s (9.00s of the build's 10.0s)\n"
+        "parc: critical path: fetch 1.00s -> lib 8.00s (9.00s of the build's 10.0s)\n"
         "parc: parallelism: up to 2 steps at once saved 33% of the serial time "
         "(15.0s of step time in 10.0s)\n"
         "parc: slowest: lib 8.00s, lint 4.00s, docs 2.00s\n"
@@ -120,7 +120,7 @@ def test_critical_path_names_queueing() -> None:
     path = critical_path(BuildResult(results, 0.0, 4.0))
     assert [(step.name, step.queued) for step in path] == [("fetch", 0.0), ("lib", 2.0)]
     lines = format_summary(summarize(BuildResult(results, 0.0, 4.0)))
-    assert "parc: critical path: fetch 1.00s > lib 1.00s (queued 2.00s) " in lines[4]
+    assert "parc: critical path: fetch 1.00s -> lib 1.00s (queued 2.00s) " in lines[4]
 
 
 def test_critical_path_passes_through_up_to_date_steps() -> None:

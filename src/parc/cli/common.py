@@ -112,10 +112,10 @@ def _compile(source: Source, overrides: dict[str, str], root: Path) -> Compiled:
     except CompileError as error:
         print_diagnostics(error.diagnostics)
         errors = sum(1 for d in error.diagnostics if d.severity.value == "error")
-        click.echo(
-            f"parc: {errors} error{'s' if errors != 1 else ''} in {source.name}",
-            err=True,
-        )
+        summary = f"parc: {errors} error{'s' if errors != 1 else ''} in {source.name}"
+        if error.skipped:
+            summary += f"; {error.skipped}"
+        click.echo(summary, err=True)
         raise click.exceptions.Exit(EXIT_USAGE) from None
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from parc.compiled import Compiled, collector_paused
 from parc.compiler.analyze import analyze
+from parc.compiler.recovery import check_recovered
 from parc.diagnostics import CompileError
-from parc.grammar import parse
+from parc.grammar.parse import parse_with_recovery
 from parc.source import Source
 
 __all__ = ["CompileError", "Compiled", "collector_paused", "compile_file", "compile_source"]
@@ -29,7 +30,10 @@ def compile_source(
         CompileError: the spec is invalid.
     """
     with collector_paused():
-        return analyze(parse(source), overrides, root)
+        parsed = parse_with_recovery(source)
+        if parsed.document is not None and not parsed.diagnostics:
+            return analyze(parsed.document, overrides, root)
+        raise check_recovered(parsed, overrides, root)
 
 
 def compile_file(

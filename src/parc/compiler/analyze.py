@@ -57,13 +57,18 @@ def analyze(
     document: s.Document,
     overrides: Mapping[str, str] | None = None,
     root: Path | None = None,
+    *,
+    check_files: bool = True,
 ) -> Compiled:
     """Check a document and build its plan.
+
+    Without `check_files`, conflicts and races between the steps' files are
+    not looked for, and the plan's `unowned_reads` is empty.
 
     Raises:
         CompileError: the spec has errors; warnings are included with them.
     """
-    return _Analyzer(document, overrides or {}, root).run()
+    return _Analyzer(document, overrides or {}, root, check_files).run()
 
 
 @attrs.define
@@ -82,8 +87,15 @@ class _StepInfo:
 
 
 class _Analyzer:
-    def __init__(self, document: s.Document, overrides: Mapping[str, str], root: Path | None):
+    def __init__(
+        self,
+        document: s.Document,
+        overrides: Mapping[str, str],
+        root: Path | None,
+        check_files: bool,
+    ):
         self.document = document
+        self.check_files = check_files
         self.source: Source = document.source
         self.root = root if root is not None else Path(self.source.name).resolve().parent
         self.overrides = overrides
@@ -135,7 +147,7 @@ class _Analyzer:
         if not self.has_errors:
             self.diagnostics.extend(find_cycles(self.source, list(self.steps), edges))
         unowned_reads: tuple[GlobSite, ...] = ()
-        if not self.has_errors:
+        if self.check_files and not self.has_errors:
             implicit = frozenset((edge.step, edge.target) for edge in edges if edge.implicit)
             files = check_files(self.source, plan_steps, self.read_sites, self.own_sites, implicit)
             self.diagnostics.extend(files.diagnostics)

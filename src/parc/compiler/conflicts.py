@@ -209,7 +209,7 @@ def _race(
         # the owner writes it.
         message = (
             f"race: `{read.step}` reads `{example}` before `{owner.step}` writes it, "
-            f"because `{owner.step}` runs after `{read.step}` ({' -> '.join(chain)})"
+            f"because `{owner.step}` runs after `{read.step}` ({' -> '.join(reversed(chain))})"
         )
         help = _reorder(owner.step, read.step, chain, implicit)
     else:

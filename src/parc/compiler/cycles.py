@@ -102,7 +102,9 @@ def _shortest_cycle(start: str, members: set[str], successors: dict[str, list[Ed
 
 
 def _report(source: Source, cycle: list[Edge]) -> Diagnostic:
-    names = [edge.step for edge in cycle] + [cycle[0].step]
+    # Each edge's step runs after its target, so the names in reverse read
+    # in execution order: each step would have to run before the next one.
+    names = [cycle[0].step] + [edge.step for edge in reversed(cycle)]
     closing = cycle[-1]
     labels = tuple(Label(source, edge.span, _edge_note(edge)) for edge in cycle[:-1])
     return Diagnostic(
@@ -112,7 +114,8 @@ def _report(source: Source, cycle: list[Edge]) -> Diagnostic:
         closing.span,
         primary_label=_edge_note(closing) + ", which closes the cycle",
         labels=labels,
-        help="each step runs after the next one in the cycle; " + _cycle_fix(cycle),
+        help="each step has to run before the next one, so none of them can start; "
+        + _cycle_fix(cycle),
     )
 
 

@@ -12,19 +12,23 @@ import itertools
 from parc.plan import Plan
 
 
+def _count(number: int, noun: str) -> str:
+    """Return `number` with `noun`, in the plural unless it is 1: `1 step`, `3 steps`."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def format_text(plan: Plan) -> str:
     """Describe the plan for people: levels, critical path, parallelism, then each step."""
     levels = plan.levels()
     path, length = plan.critical_path()
     count = len(plan.steps)
     lines = [
-        f"plan for {plan.spec}: {count} step{'s' if count != 1 else ''} "
-        f"in {len(levels)} level{'s' if len(levels) != 1 else ''}",
+        f"plan for {plan.spec}: {_count(count, 'step')} in {_count(len(levels), 'level')}",
     ]
     for number, level in enumerate(levels, start=1):
         lines.append(f"  level {number}: {', '.join(level)}")
     if path:
-        lines.append(f"critical path: {' -> '.join(path)} ({int(length)} steps)")
+        lines.append(f"critical path: {' -> '.join(path)} ({_count(int(length), 'step')})")
     lines.append(f"max parallelism: {plan.max_parallelism()}")
     if plan.steps:
         lines.append(

@@ -173,7 +173,12 @@ def _unexpected_token(
             labels=labels,
             help="add `}` on its own line at the end of the block",
         )
-        return diagnostic, None
+        # The unclosed block runs from its header up to the line that starts
+        # the next top-level statement, or to the end of the file.
+        block_end = len(text) if found_type == "$END" else text.rfind("\n", 0, span.start)
+        if block_end <= open_brace.start:
+            block_end = span.end
+        return diagnostic, Span(open_brace.start, block_end)
 
     previous = _previous_token(error)
     if previous == ",":
@@ -200,10 +205,18 @@ def _unexpected_token(
         span,
         help=_syntax_help(text, expected, token, previous, keyword),
     )
-    # After a dangling comma the error sits on a later line than the mistake,
-    # so blanking that line would only lead to more confusing errors.
-    if found_type == "$END" or previous == ",":
+    if found_type == "$END":
         return diagnostic, None
+    comma = _previous_comma(error)
+    if comma is not None:
+        # After a dangling comma the error can sit on a later line than the
+        # mistake, on a statement or `}` that is fine: the lines from the
+        # list's keyword to the comma go, and the error's line only when it
+        # is the comma's.
+        start = _list_start(error, comma)
+        if "\n" in text[comma : span.start]:
+            return diagnostic, Span(start, comma + 1)
+        return diagnostic, Span(start, span.end)
     return diagnostic, span
 
 
@@ -246,20 +259,50 @@ def _accepted(error: UnexpectedToken | UnexpectedCharacters) -> set[str]:
     return set(error.allowed or ())
 
 
-def _previous_token(error: UnexpectedToken) -> str | None:
-    """Return the keyword or punctuation just before the error, if it was one."""
+def _last_value(error: UnexpectedToken) -> object:
+    """Return the last value on the parser's stack that is not line breaks, or None."""
     parser = error.interactive_parser
     if parser is None:
         return None
     stack = [value for value in parser.parser_state.value_stack if not hints.is_newlines(value)]
-    if not stack:
-        return None
-    last = stack[-1]
+    return stack[-1] if stack else None
+
+
+def _previous_token(error: UnexpectedToken) -> str | None:
+    """Return the keyword or punctuation just before the error, if it was one."""
+    last = _last_value(error)
     if not isinstance(last, Token) or last.type in ("$END", "NAME", "INT"):
         return None
     if last.type.endswith("STRING"):
         return None
     return str(last)
+
+
+def _previous_comma(error: UnexpectedToken) -> int | None:
+    """Return the offset of the `,` just before the error, if the token there is one."""
+    last = _last_value(error)
+    if isinstance(last, Token) and last.type == "COMMA" and last.start_pos is not None:
+        return last.start_pos
+    return None
+
+
+def _list_start(error: UnexpectedToken, comma: int) -> int:
+    """Return the offset of the keyword that starts the list ending in the `,` at `comma`.
+
+    The list's items sit on the parser's stack as trees, and the keyword
+    is the last token before them. Falls back to `comma` when there is none.
+    """
+    parser = error.interactive_parser
+    if parser is None:
+        return comma
+    for value in reversed(parser.parser_state.value_stack):
+        if not isinstance(value, Token):
+            continue
+        if value.type in ("LBRACE", "RBRACE"):
+            break
+        if value.type.lower() in KEYWORDS and value.start_pos is not None:
+            return value.start_pos
+    return comma
 
 
 def _found_words(token: Token) -> str:

@@ -16,6 +16,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
+import attrs
 import lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
@@ -89,22 +90,46 @@ def _parser_cache_path(grammar: str) -> Path | None:
     return directory / f"grammar-{digest}.lark"
 
 
+@attrs.frozen
+class Parsed:
+    """A parsed spec, with its syntax errors and what the parser skipped to get past them.
+
+    `document` is None when the parser stopped before the end of the text.
+    Otherwise it contains every statement outside `damaged`: the spans of
+    text that the parser left out, or read in a guessed form, to go on
+    after an error. Without errors, `damaged` is empty too.
+    """
+
+    document: Document | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    damaged: tuple[Span, ...] = ()
+
+
 def parse(source: Source) -> Document:
     """Parse a spec into a `Document`.
 
-    A valid spec takes the hand-written parser in `descent`; any other goes
-    through Lark, whose errors become the diagnostics.
-
     Raises:
         CompileError: the text has syntax errors; each is reported once.
+    """
+    parsed = parse_with_recovery(source)
+    if parsed.diagnostics or parsed.document is None:
+        raise CompileError(list(parsed.diagnostics))
+    return parsed.document
+
+
+def parse_with_recovery(source: Source) -> Parsed:
+    """Parse a spec, going on after each syntax error to report the next.
+
+    A valid spec takes the hand-written parser in `descent`; any other goes
+    through Lark, whose errors become the diagnostics.
     """
     # A final newline lets the last statement end like every other one;
     # appending it moves no offset.
     text = source.text if source.text.endswith("\n") else source.text + "\n"
     document = parse_valid(source, text)
     if document is not None:
-        return document
-    return parse_with_lark(source)
+        return Parsed(document)
+    return _recover_with_lark(source)
 
 
 def parse_with_lark(source: Source) -> Document:
@@ -113,11 +138,22 @@ def parse_with_lark(source: Source) -> Document:
     Raises:
         CompileError: the text has syntax errors; each is reported once.
     """
+    parsed = _recover_with_lark(source)
+    if parsed.diagnostics or parsed.document is None:
+        raise CompileError(list(parsed.diagnostics))
+    return parsed.document
+
+
+def _recover_with_lark(source: Source) -> Parsed:
+    """Parse with Lark; after each error, blank the lines it spoils and parse again."""
     parser = load_parser()
     text = source.text if source.text.endswith("\n") else source.text + "\n"
 
     diagnostics: list[Diagnostic] = []
-    seen_offsets: set[int] = set()
+    damaged: list[Span] = []
+    # A token can fail for a second reason once the lines before it are
+    # blanked (after a dangling comma), but never twice for the same one.
+    seen: set[tuple[int, str]] = set()
     while True:
         with _lock:
             _collector.sink = []
@@ -131,9 +167,9 @@ def parse_with_lark(source: Source) -> Document:
             break
 
         start = diagnostic.span.start if diagnostic.span is not None else -1
-        if start in seen_offsets:
+        if (start, diagnostic.message) in seen:
             break
-        seen_offsets.add(start)
+        seen.add((start, diagnostic.message))
         diagnostics.append(diagnostic)
         if len(diagnostics) >= MAX_SYNTAX_ERRORS:
             break
@@ -141,38 +177,42 @@ def parse_with_lark(source: Source) -> Document:
             # Go on as if the keyword were a name of the same length.
             keyword = diagnostic.span
             text = text[: keyword.start] + "_" + text[keyword.start + 1 :]
+            damaged.append(keyword)
             continue
         if blank is None:
             break
-        text = _blank_lines(text, blank)
+        # An unclosed block's span already ends where the next statement starts.
+        whole_blocks = diagnostic.code is not Codes.UNCLOSED_BRACE
+        text, blanked = _blank_lines(text, blank, whole_blocks)
+        damaged.append(blanked)
 
     if tree is None:
-        raise CompileError(diagnostics)
+        return Parsed(None, tuple(diagnostics), tuple(damaged))
 
     builder = ToSyntax(source)
     document = builder.transform(tree)
     diagnostics.extend(builder.problems)
-    if diagnostics:
-        raise CompileError(diagnostics)
+    damaged.extend(builder.spoiled)
     found = tuple(
         Comment(str(token), Span(token.start_pos or 0, token.end_pos or 0)) for token in comments
     )
-    return Document(source, document.statements, found)
+    return Parsed(Document(source, document.statements, found), tuple(diagnostics), tuple(damaged))
 
 
-def _blank_lines(text: str, span: Span) -> str:
+def _blank_lines(text: str, span: Span, whole_blocks: bool = True) -> tuple[str, Span]:
     """Replace the lines that `span` touches with spaces, keeping every offset.
 
-    When those lines open a block that they do not close, the block's body
-    and its `}` are blanked too: parsed on their own, they would only give
-    more errors about the same mistake.
+    Returns the new text and the span of the blanked lines. When
+    `whole_blocks` is set and those lines open a block that they do not
+    close, the block's body and its `}` are blanked too: parsed on their
+    own, they would only give more errors about the same mistake.
     """
     begin = text.rfind("\n", 0, span.start) + 1
     end = _line_end(text, max(span.end - 1, span.start))
-    if _opens_block(text[begin:end]):
+    if whole_blocks and _opens_block(text[begin:end]):
         end = _block_end(text, end)
     blanked = "".join(char if char in "\r\n" else " " for char in text[begin:end])
-    return text[:begin] + blanked + text[end:]
+    return text[:begin] + blanked + text[end:], Span(begin, end)
 
 
 _STRING_LITERAL = re.compile(r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""|"(?:[^"\\\n]|\\[^\n])*"')

@@ -66,6 +66,8 @@ class ToSyntax:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.problems: list[Diagnostic] = []
+        self.spoiled: list[Span] = []
+        """The strings with problems, whose values are only a guess."""
         self._rules: dict[str, Callable[..., Any]] = {}
         self._terminals: dict[str, Callable[[Token], Any]] = {
             "NAME": self.NAME,
@@ -125,7 +127,10 @@ class ToSyntax:
         return s.Duration(str(token), parse_duration(str(token)), _token_span(token))
 
     def string(self, meta: _Where, token: Token) -> s.String:
-        value, problems = decode_string(str(token), _token_span(token).start)
+        span = _token_span(token)
+        value, problems = decode_string(str(token), span.start)
+        if problems:
+            self.spoiled.append(span)
         for problem in problems:
             self.problems.append(
                 Diagnostic(

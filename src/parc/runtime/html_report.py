@@ -213,7 +213,7 @@ def _facts(report: Mapping[str, Any], result: BuildResult, summary: BuildSummary
     if report.get("interrupted_by"):
         facts.append(f"interrupted by {report['interrupted_by']}")
     if summary.critical_path:
-        chain = " > ".join(
+        chain = " -> ".join(
             f"{step.name} {format_seconds(step.duration)}" for step in summary.critical_path
         )
         facts.append(f"critical path: {chain}")

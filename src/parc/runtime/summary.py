@@ -254,7 +254,7 @@ def _format_path(summary: BuildSummary) -> str:
         parts.append(part)
     total = sum(step.duration for step in summary.critical_path)
     wall = format_seconds(summary.wall)
-    return f"{' > '.join(parts)} ({format_seconds(total)} of the build's {wall})"
+    return f"{' -> '.join(parts)} ({format_seconds(total)} of the build's {wall})"
 
 
 def _format_parallelism(summary: BuildSummary) -> str:
