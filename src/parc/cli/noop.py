@@ -345,7 +345,7 @@ def _check(
             owns,
         ):
             return None
-        checked[name] = (up_to_date_reason(len(inputs), len(outputs)), time.time())
+        checked[name] = (up_to_date_reason(inputs, outputs), time.time())
 
     if _warns_of_unmatched_reads(root, unowned_reads, seen):
         return None
