@@ -510,6 +510,7 @@ def _report(
         "root": root,
         "started": iso_time(started),
         "ended": iso_time(ended),
+        "duration": round(ended - started, 6),
         "exit_code": EXIT_OK,
         "interrupted_by": None,
         "complete": True,

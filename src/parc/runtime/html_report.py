@@ -105,13 +105,20 @@ def build_result(report: Mapping[str, Any], plan: Plan) -> BuildResult:
     by_name = plan.by_name
     try:
         origin = _seconds(report["started"]) or 0.0
-        end = (_seconds(report["ended"]) or origin) - origin
+        # The recorded span is what the terminal summary showed; the
+        # millisecond stamps of older reports are the fallback.
+        end = report.get("duration")
+        if not isinstance(end, int | float):
+            end = (_seconds(report["ended"]) or origin) - origin
         results: dict[str, StepResult] = {}
         for index, entry in enumerate(report["steps"]):
             name = entry["name"]
             step = by_name.get(name) or PlanStep(name, "track", len(by_name) + index, ())
             started = _seconds(entry.get("started"))
             ended = _seconds(entry.get("ended"))
+            duration = entry.get("duration")
+            if started is not None and ended is not None and isinstance(duration, int | float):
+                ended = started + duration  # the measured duration, not rounded to stamps
             results[name] = StepResult(
                 step,
                 Verdict(
