@@ -274,3 +274,21 @@ def test_report_numbers_match_terminal_summary(tmp_path: Path) -> None:
     assert page.returncode == 0, page.stderr
     assert f"<li>4 succeeded in {total.group(1)}</li>" in page.stdout
     assert f"at once saved {saved.group(1)}" in page.stdout
+
+
+def test_interrupted_report_leaves_out_saving(tmp_path: Path) -> None:
+    (tmp_path / "build.par").write_text(
+        'track a { run "sleep 0.05" }\ntrack b { run "sleep 0.05" }\n'
+    )
+    assert parc(tmp_path, "build", "-j", "2").returncode == 0
+    path = tmp_path / ".parc" / "last-build.json"
+    recorded = json.loads(path.read_text())
+    assert "saved" in parc(tmp_path, "report", "-o", "-").stdout
+
+    recorded["interrupted_by"] = "SIGINT"
+    path.write_text(json.dumps(recorded))
+    page = parc(tmp_path, "report", "-o", "-")
+    assert page.returncode == 0, page.stderr
+    assert "interrupted by SIGINT" in page.stdout
+    assert "saved" not in page.stdout
+    assert "critical path:" not in page.stdout

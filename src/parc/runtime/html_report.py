@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,14 @@ def build_result(report: Mapping[str, Any], plan: Plan) -> BuildResult:
             f"the build report has an entry this parc cannot read ({error}); "
             "run `parc build` to write it again"
         ) from None
-    return BuildResult(results, 0.0, end)
+    return BuildResult(results, 0.0, end, _signal_number(report.get("interrupted_by")))
+
+
+def _signal_number(name: object) -> int | None:
+    """Return the number of a signal named as the report names it, such as `SIGINT`."""
+    if not isinstance(name, str) or name not in signal.Signals.__members__:
+        return None
+    return int(signal.Signals[name])
 
 
 # The page.
@@ -215,7 +223,7 @@ def _facts(report: Mapping[str, Any], result: BuildResult, summary: BuildSummary
         f"{', '.join(counts) or 'no steps'} in {format_seconds(summary.wall)}",
         f"sum of step times {format_seconds(summary.step_time)}",
     ]
-    if summary.peak > 1:
+    if summary.peak > 1 and not summary.interrupted:
         facts.append(format_saving(summary))
     if report.get("interrupted_by"):
         facts.append(f"interrupted by {report['interrupted_by']}")
