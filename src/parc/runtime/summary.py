@@ -166,8 +166,8 @@ def format_summary(
         lines = [_list_line(row, colour) for row in shown]
     if hidden:
         lines.append(f"and {_count_statuses(hidden)}; `parc report` shows every step")
-    # What the steps of a cancelled build saved or waited for says nothing
-    # about the build that was asked for, so those lines are left out.
+    # A signal decided when an interrupted build ended, so its critical path
+    # and saving do not describe the requested build and are left out.
     if summary.ran >= 2 and not summary.interrupted:
         lines.append(f"critical path: {_format_path(summary)}")
         lines.append(f"parallelism: {_format_parallelism(summary)}")
