@@ -123,6 +123,40 @@ def test_negative_jobs_is_invalid() -> None:
             build_command.make_context("build", arguments)
 
 
+def test_jobs_with_word_not_a_step_is_usage_error(tmp_path: Path) -> None:
+    root = spec(tmp_path, 'track test { run "true" }\n')
+    for arguments in (["-j", "abc"], ["-kj", "abc"], ["-j", "abc", "test"]):
+        completed = build(root, *arguments)
+        assert completed.returncode == 2, arguments
+        assert "-j expects a number of jobs, got `abc`" in completed.stderr, arguments
+        assert "E0211" not in completed.stderr, arguments
+    for arguments in (["-j"], ["-j4"], ["-j", "4"], ["-j", "test"]):
+        completed = build(root, *arguments)
+        assert completed.returncode == 0, (arguments, completed.stderr)
+
+
+@pytest.mark.parametrize(
+    ("target", "suggestion"),
+    [("tset", "test"), ("tst", "test"), ("docss", "docs"), ("dcos", "docs")],
+)
+def test_unknown_target_suggests_close_step(tmp_path: Path, target: str, suggestion: str) -> None:
+    root = spec(
+        tmp_path, "".join(f'track {name} {{ run "true" }}\n' for name in ("test", "docs", "set"))
+    )
+    completed = build(root, target)
+    assert completed.returncode == 2
+    assert f"no step named `{target}`" in completed.stderr
+    assert f"did you mean `{suggestion}`?" in completed.stderr
+
+
+def test_unknown_target_far_from_all_points_to_list(tmp_path: Path) -> None:
+    root = spec(tmp_path, 'track test { run "true" }\n')
+    completed = build(root, "deploy")
+    assert completed.returncode == 2
+    assert "did you mean" not in completed.stderr
+    assert "run `parc list` to see every step" in completed.stderr
+
+
 def test_one_job_runs_steps_one_at_a_time(tmp_path: Path) -> None:
     names = ["a", "b", "c"]
     root = spec(tmp_path, "".join(f"track {name} {{ {RECORD} }}\n" for name in names))

@@ -175,3 +175,24 @@ def test_bare_parc_without_spec_says_how_to_start(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "Usage: parc" in result.stdout
     assert "run `parc init`" in result.stderr
+
+
+def test_completion_of_unknown_shell_names_shell(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "parc", "completion", "powershell"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "invalid value for 'SHELL': 'powershell' is not one of" in result.stderr
+    assert "{bash|zsh|fish}" not in result.stderr
+
+
+def test_build_without_spec_suggests_init(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "parc", "build"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "no `build.par` in" in result.stderr
+    assert "run `parc init` to write a starter spec" in result.stderr

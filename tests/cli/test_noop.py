@@ -176,6 +176,26 @@ def change_glob_alone(root: Path) -> None:
     spec.write_text(spec.read_text().replace('reads "src/a.txt"', 'reads "src/a.tx?"'))
 
 
+def output_never_created(root: Path) -> None:
+    """Make `c` succeed without creating `out/c.txt`, so its success leaves no fingerprint."""
+    spec = root / "build.par"
+    spec.write_text(spec.read_text().replace('out/c.txt"\n}', 'out/c.tx"\n}'))
+    (root / "out" / "c.txt").unlink()
+    completed = parc(root, fast=False)
+    assert completed.returncode == 0
+    assert "did not create `out/c.txt`" in completed.stderr
+
+
+def output_directory(root: Path) -> None:
+    """Make `c` own a directory with one file in it."""
+    spec = root / "build.par"
+    text = spec.read_text().replace('owns "out/c.txt"', 'owns "gen"')
+    spec.write_text(
+        text.replace("cp -p src/c.txt out/c.txt", "mkdir -p gen && cp -p src/c.txt gen")
+    )
+    assert parc(root, fast=False).returncode == 0
+
+
 def nothing(root: Path) -> None:
     pass
 
@@ -197,6 +217,8 @@ CASES: list[tuple[str, Callable[[Path], None], tuple[str, ...], bool]] = [
     ("override changed", nothing, ("greeting=bye",), False),
     ("step that always runs", add_step_that_always_runs, (), False),
     ("failed last run", fail_last_run, (), False),
+    ("output never created", output_never_created, (), False),
+    ("output directory", output_directory, (), True),
     ("dependency ran alone", build_dependency_alone, (), False),
     ("explain", nothing, ("--explain",), False),
     ("dry run", nothing, ("-n",), False),
@@ -237,6 +259,17 @@ def test_noop_report_lists_each_step(tmp_path: Path) -> None:
     statuses = {step["name"]: step["status"] for step in steps}
     assert statuses == {"a": "up to date", "b": "not requested", "c": "not requested"}
     assert completed.stdout.startswith("parc: 1 up to date, 2 not requested in ")
+
+
+def test_noop_report_counts_files_only(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    assert parc(root).returncode == 0
+    output_directory(root)
+    completed = parc(root, "c")
+    assert DECIDED in completed.stderr
+    steps = json.loads((root / ".parc" / "last-build.json").read_text())["steps"]
+    reasons = {step["name"]: step["skip_reason"] for step in steps}
+    assert reasons["c"] == "unchanged since its last success (1 input, 1 output)"
 
 
 def test_recent_output_falls_back(tmp_path: Path) -> None:

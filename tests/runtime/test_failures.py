@@ -102,7 +102,9 @@ track flaky {
     out = completed.stdout
     assert completed.returncode == 0, out
     assert "parc: `flaky` failed: exit code 1; starting attempt 2 of 3\n" in out
-    assert re.search(r"^\[1/1\] flaky succeeded in \d+\.\d+s \(attempt 2 of 3\)$", out, re.M)
+    assert re.search(
+        r"^\[1/1\] flaky succeeded in \d+\.\d+s over 2 attempts \(attempt 2 of 3\)$", out, re.M
+    )
     assert project.log("flaky") == (
         "parc: attempt 1 of 3\nfirst try\nparc: attempt 2 of 3\nsecond try\n"
     )
@@ -119,7 +121,8 @@ def test_timeout_retried_then_timed_out(tmp_path: Path) -> None:
     assert "parc: `slow` timed out after 0.2" in out
     assert "(attempt 2 of 2); ending its commands" in out
     assert re.search(
-        r"^\[1/1\] slow timed out after \d+\.\d+s: exceeded its 0\.20s timeout \(attempt 2 of 2\)$",
+        r"^\[1/1\] slow timed out after \d+\.\d+s over 2 attempts and their grace periods: "
+        r"exceeded its 0\.20s timeout \(attempt 2 of 2\)$",
         out,
         re.M,
     )

@@ -92,7 +92,9 @@ def test_failure_shows_tail_blocked_and_log(tmp_path: Path) -> None:
     verdict = Verdict(Status.FAILED, "exit code 2")
     shown.step_finished(StepResult(ALPHA, verdict, 3, None, 0.0, 3.0, log), ["beta"])
     lines = sink.getvalue().decode().splitlines()
-    assert lines[0] == "[1/3] alpha failed after 3.00s: exit code 2 (attempt 3 of 3)"
+    assert (
+        lines[0] == "[1/3] alpha failed after 3.00s over 3 attempts: exit code 2 (attempt 3 of 3)"
+    )
     assert lines[1] == "parc: last lines of the log of `alpha`:"
     assert lines[2:22] == [f"    line {i}" for i in range(10, 30)]
     assert lines[22] == "parc: `alpha` blocks beta"

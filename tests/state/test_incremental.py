@@ -529,3 +529,114 @@ def test_glob_that_matches_the_same_files_keeps_the_step_up_to_date(globbed: Pro
     assert outcome.code == 0
     line = next(line for line in outcome.stderr.splitlines() if "`copy`" in line)
     assert "up to date" in line, outcome.stderr
+
+
+def test_output_never_created_reruns_with_warning(project: Project) -> None:
+    # The command writes `out/gen.tx`, a typo for the `out/gen.txt` it owns.
+    project.spec(
+        """\
+        track gen {
+            reads "in.txt"
+            owns "out/gen.txt", "out/*.log"
+            run "mkdir -p out && cp in.txt out/gen.tx && echo {{step}} >> ran.log"
+        }
+        """
+    )
+    project.write("in.txt", "x\n")
+    first = project.build()
+    assert first.code == 0
+    assert first.ran == ["gen"]
+    assert (
+        "parc: warning: `gen` succeeded but did not create `out/gen.txt`, which it owns"
+        in first.stderr
+    )
+    # A glob with wildcards may match nothing: no warning for `out/*.log`.
+    assert "out/*.log" not in first.stderr
+
+    again = project.build("--explain")
+    assert again.ran == ["gen"]
+    assert "`gen` runs: its last success did not create `out/gen.txt`, which it owns" in (
+        again.stderr
+    )
+
+    project.spec(
+        """\
+        track gen {
+            reads "in.txt"
+            owns "out/gen.txt", "out/*.log"
+            run "mkdir -p out && cp in.txt out/gen.txt && echo {{step}} >> ran.log"
+        }
+        """
+    )
+    fixed = project.build()
+    assert fixed.ran == ["gen"]
+    assert "warning" not in fixed.stderr
+    assert project.build().ran == []
+
+
+def test_wildcard_output_matching_nothing_stays_up_to_date(project: Project) -> None:
+    project.spec(
+        """\
+        track gen {
+            reads "in.txt"
+            owns "out/*.o"
+            run "echo {{step}} >> ran.log"
+        }
+        """
+    )
+    project.write("in.txt", "x\n")
+    first = project.build()
+    assert first.ran == ["gen"]
+    assert "warning" not in first.stderr
+    assert project.build().ran == []
+
+
+def test_explain_counts_output_files_not_directories(project: Project) -> None:
+    project.spec(
+        """\
+        track version {
+            reads "a.c", "b.c"
+            owns "build/gen"
+            run "mkdir -p build/gen && cat a.c b.c > build/gen/version.h"
+        }
+        """
+    )
+    project.write("a.c", "a\n")
+    project.write("b.c", "b\n")
+    assert project.build().code == 0
+    again = project.build("--explain")
+    assert "unchanged since its last success (2 inputs, 1 output)" in again.stderr
+
+
+def test_explain_names_input_modified_with_same_content(project: Project) -> None:
+    project.spec(
+        """\
+        track copy {
+            reads "src"
+            owns "out.txt"
+            run "cat src/a.c src/b.c > out.txt"
+        }
+        """
+    )
+    project.write("src/a.c", "a\n")
+    project.write("src/b.c", "b\n")
+    for name in ("src/a.c", "src/b.c"):
+        project.age(name, 60)
+    assert project.build().code == 0
+
+    project.age("src/a.c", 30)
+    touched = project.build("--explain")
+    assert touched.code == 0
+    assert (
+        "`copy` is up to date: unchanged since its last success (2 inputs, 1 output); "
+        "content unchanged though `src/a.c` was modified"
+    ) in touched.stderr
+
+    # The digest is now cached under the new timestamp, so the next build names no file.
+    quiet = project.build("--explain")
+    assert "content unchanged" not in quiet.stderr
+
+    project.age("src/a.c", 20)
+    project.age("src/b.c", 20)
+    both = project.build("--explain")
+    assert "content unchanged though `src/a.c` and 1 other file were modified" in both.stderr

@@ -21,6 +21,7 @@ from parc.plan import PlanStep
 from parc.runtime.executor import BuildResult, StepResult
 from parc.runtime.html_report import MAX_TICKS, STATUS_COLOURS, axis_ticks, gantt_svg
 from parc.runtime.scheduler import Status, Verdict
+from parc.runtime.seconds import format_seconds
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -250,3 +251,44 @@ def test_gantt_leaves_out_up_to_date_steps(tmp_path: Path) -> None:
     assert 'data-step="made"' not in gantt
     assert "1 succeeded, 1 up to date in " in page
     assert '<tr data-step="made">' in page
+
+
+def test_report_numbers_match_terminal_summary(tmp_path: Path) -> None:
+    (tmp_path / "build.par").write_text(
+        'track a { run "sleep 0.05" }\n'
+        'track b { run "sleep 0.07" }\n'
+        'track c { run "sleep 0.03" }\n'
+        'integrate d { run "true" }\n'
+    )
+    built = parc(tmp_path, "build", "-j", "2", "--progress", "plain")
+    assert built.returncode == 0, built.stderr
+    total = re.search(r"^parc: 4 succeeded in (\S+)$", built.stdout, re.MULTILINE)
+    assert total is not None, built.stdout
+    saved = re.search(r"at once saved (\d+%|nothing)", built.stdout)
+    assert saved is not None, built.stdout
+
+    recorded = json.loads((tmp_path / ".parc" / "last-build.json").read_text())
+    assert format_seconds(recorded["duration"]) == total.group(1)
+
+    page = parc(tmp_path, "report", "-o", "-")
+    assert page.returncode == 0, page.stderr
+    assert f"<li>4 succeeded in {total.group(1)}</li>" in page.stdout
+    assert f"at once saved {saved.group(1)}" in page.stdout
+
+
+def test_interrupted_report_leaves_out_saving(tmp_path: Path) -> None:
+    (tmp_path / "build.par").write_text(
+        'track a { run "sleep 0.05" }\ntrack b { run "sleep 0.05" }\n'
+    )
+    assert parc(tmp_path, "build", "-j", "2").returncode == 0
+    path = tmp_path / ".parc" / "last-build.json"
+    recorded = json.loads(path.read_text())
+    assert "saved" in parc(tmp_path, "report", "-o", "-").stdout
+
+    recorded["interrupted_by"] = "SIGINT"
+    path.write_text(json.dumps(recorded))
+    page = parc(tmp_path, "report", "-o", "-")
+    assert page.returncode == 0, page.stderr
+    assert "interrupted by SIGINT" in page.stdout
+    assert "saved" not in page.stdout
+    assert "critical path:" not in page.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import signal
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -73,6 +74,29 @@ def test_plain_summary_byte_for_byte() -> None:
         "parc: blocked: release (`lint` failed)\n"
         "parc: 3 succeeded, 1 failed, 1 blocked, 1 up to date in 10.0s\n"
     )
+
+
+def test_interrupted_build_has_no_critical_path_or_saving() -> None:
+    finished = build_result()
+    cancelled = Verdict(Status.CANCELLED, "interrupted by SIGINT")
+    results = dict(finished.results, lib=ran(LIB, 1.0, 3.0, cancelled))
+    result = BuildResult(results, 0.0, 3.5, interrupted_by=signal.SIGINT)
+    summary = summarize(result)
+    assert summary.interrupted
+    assert summary.critical_path == ()
+
+    lines = format_summary(summary)
+    assert not any(line.startswith("parc: critical path:") for line in lines)
+    assert not any(line.startswith("parc: parallelism:") for line in lines)
+    assert "parc: slowest: lint 4.00s, lib 2.00s, docs 2.00s" in lines
+
+    sink = io.BytesIO()
+    reporter = PlainReporter(DirectOutput(sink), OutputMode.GROUPED)
+    reporter.build_started(PLAN, 6)
+    reporter.build_finished(result)
+    text = sink.getvalue().decode()
+    assert "saved" not in text
+    assert "parc: interrupted by SIGINT: " in text
 
 
 def test_summary_colours_only_the_status() -> None:

@@ -39,6 +39,9 @@ Examples:
 NO_LIMIT = 0
 """The `--jobs` value for no limit, which a bare `-j` means."""
 
+_AFTER_BARE_JOBS = "parc.build.after_bare_jobs"
+"""The `click.Context.meta` key of the words that follow a bare `-j`."""
+
 
 def _jobs_default() -> int:
     return os.cpu_count() or 1
@@ -68,7 +71,10 @@ class _BuildCommand(click.Command):
                     flags.update(name[1] for name in names if len(name) == 2)
                 else:
                     takes_value.update(names)
-        rewritten = _attach_jobs(args, "".join(sorted(flags)), takes_value)
+        rewritten, after_bare = _attach_jobs(args, "".join(sorted(flags)), takes_value)
+        # `parc build -j abc` reads `abc` as a target, as make does; when no
+        # step has that name, `build` reports a bad number of jobs instead.
+        ctx.meta[_AFTER_BARE_JOBS] = after_bare
 
         # click reads a value that starts with `-` as the next option, even
         # after `=`, so a negative count is rejected here.
@@ -80,13 +86,15 @@ class _BuildCommand(click.Command):
         return super().parse_args(ctx, rewritten)
 
 
-def _attach_jobs(args: list[str], flags: str, takes_value: set[str]) -> list[str]:
+def _attach_jobs(args: list[str], flags: str, takes_value: set[str]) -> tuple[list[str], set[str]]:
     """Write each `-j` as `--jobs=N`: N is the next word if it is a number, else NO_LIMIT.
 
     `flags` are the letters of the short flags that may come before `j` in
     one word, as in `-kj`. A word after an option that takes a value is
-    that value, and `--` ends the options.
+    that value, and `--` ends the options. Also returns the words that
+    follow a bare `-j` and may be targets: no option and no `NAME=VALUE`.
     """
+    after_bare: set[str] = set()
     jobs = re.compile(f"(-[{re.escape(flags)}]*)j")
     number = re.compile(r"-?[0-9]")
     rewritten: list[str] = []
@@ -108,7 +116,10 @@ def _attach_jobs(args: list[str], flags: str, takes_value: set[str]) -> list[str
             index += 1
         else:
             rewritten.append(f"--jobs={NO_LIMIT}")
-    return rewritten
+            following = args[index] if index < len(args) else "-"
+            if not following.startswith("-") and "=" not in following:
+                after_bare.add(following)
+    return rewritten, after_bare
 
 
 @click.command(cls=_BuildCommand, epilog=_EPILOG)
@@ -235,6 +246,13 @@ def build(
     """
     targets, overrides = split_arguments(arguments)
     compiled = load(file, overrides)
+    after_jobs = click.get_current_context().meta.get(_AFTER_BARE_JOBS, set())
+    for target in targets:
+        if target in after_jobs and target not in compiled.plan.by_name:
+            raise click.UsageError(
+                f"-j expects a number of jobs, got `{target}`; write `-j 4`, "
+                "or `-j` alone to run as many steps at once as the dependencies allow"
+            )
     plan = select(compiled.plan, targets)
 
     if dry_run:

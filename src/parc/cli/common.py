@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import attrs
@@ -176,6 +176,30 @@ def unmatched_reads(compiled: Compiled) -> list[Diagnostic]:
     return warnings
 
 
+def closest_name(name: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to a misspelled name, if one is close enough.
+
+    Closeness is the optimal string alignment distance (Damerau-Levenshtein
+    where each part of the text is edited once), so a swap of two adjacent
+    letters, as in `tset` for `test`, counts as one edit. A name may be at
+    most a third of its length away, and one edit for names of up to five
+    letters. Ties go to the candidate whose length is closest, then to the
+    first in alphabetical order.
+    """
+    from rapidfuzz.distance import OSA
+
+    limit = max(1, len(name) // 3)
+    best: tuple[int, int, str] | None = None
+    for candidate in candidates:
+        distance = OSA.distance(name, candidate, score_cutoff=limit)
+        if distance > limit:
+            continue
+        key = (distance, abs(len(candidate) - len(name)), candidate)
+        if best is None or key < best:
+            best = key
+    return best[2] if best is not None else None
+
+
 def select(plan: Plan, targets: Sequence[str]) -> Plan:
     """Restrict the plan to the targets, or to the defaults, and what they need.
 
@@ -185,13 +209,16 @@ def select(plan: Plan, targets: Sequence[str]) -> Plan:
     names = plan.by_name
     unknown = [target for target in targets if target not in names]
     if unknown:
-        from parc.compiler.names import did_you_mean
-
         for target in unknown:
+            close = closest_name(target, names)
             diagnostic = Diagnostic(
                 Codes.UNKNOWN_TARGET,
                 f"no step named `{target}` in {plan.spec}",
-                help=did_you_mean(target, names, "run `parc plan` to see every step"),
+                help=(
+                    f"did you mean `{close}`?"
+                    if close is not None
+                    else "run `parc list` to see every step"
+                ),
             )
             print_diagnostics([diagnostic])
         raise click.exceptions.Exit(EXIT_USAGE)

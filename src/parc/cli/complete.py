@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import click
-from click.shell_completion import CompletionItem, get_completion_class
+from click.shell_completion import (
+    BashComplete,
+    CompletionItem,
+    FishComplete,
+    ShellComplete,
+    ZshComplete,
+)
 
 from parc.cli.common import find_spec
 from parc.cli.errors import EXIT_OK, UserError
@@ -52,8 +58,74 @@ def _complete(ctx: click.Context, incomplete: str, steps: bool) -> list[Completi
     return items
 
 
+class _BashComplete(BashComplete):
+    """click's bash script, with no space after a completion that ends in `=`.
+
+    `compopt -o nospace` holds for every candidate of one completion, which
+    matters only when a single candidate is inserted: `cflags=` then waits
+    for its value.
+    """
+
+    source_template = BashComplete.source_template.replace(
+        "            COMPREPLY+=($value)\n",
+        "            COMPREPLY+=($value)\n            [[ $value == *= ]] && compopt -o nospace\n",
+    )
+
+
+_ZSH_SORT = """\
+        if [[ "$type" == "plain" ]]; then
+            if [[ "$descr" == "_" ]]; then"""
+_ZSH_SORT_NOSPACE = """\
+        if [[ "$type" == "plain" && "$key" == *= ]]; then
+            if [[ "$descr" == "_" ]]; then
+                completions_nospace+=("$key")
+            else
+                completions_nospace_with_descriptions+=("$key":"$descr")
+            fi
+        elif [[ "$type" == "plain" ]]; then
+            if [[ "$descr" == "_" ]]; then"""
+_ZSH_ADD = """\
+    if [ -n "$completions" ]; then"""
+_ZSH_ADD_NOSPACE = """\
+    if [ -n "$completions_nospace_with_descriptions" ]; then
+        _describe -V unsorted completions_nospace_with_descriptions -U -S ''
+    fi
+
+    if [ -n "$completions_nospace" ]; then
+        compadd -U -V unsorted -S '' -a completions_nospace
+    fi
+
+    if [ -n "$completions" ]; then"""
+
+
+class _ZshComplete(ZshComplete):
+    """click's zsh script, with no space after a completion that ends in `=`.
+
+    Such completions go to their own arrays, added with `-S ''`: no suffix.
+    """
+
+    source_template = (
+        ZshComplete.source_template.replace(
+            "    local -a completions_with_descriptions\n",
+            "    local -a completions_with_descriptions\n"
+            "    local -a completions_nospace\n"
+            "    local -a completions_nospace_with_descriptions\n",
+        )
+        .replace(_ZSH_SORT, _ZSH_SORT_NOSPACE)
+        .replace(_ZSH_ADD, _ZSH_ADD_NOSPACE)
+    )
+
+
+# fish (3.6 checked) adds no space after a completion that ends in `=` by itself.
+_COMPLETIONS: dict[str, type[ShellComplete]] = {
+    "bash": _BashComplete,
+    "zsh": _ZshComplete,
+    "fish": FishComplete,
+}
+
+
 @click.command()
-@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@click.argument("shell", metavar="SHELL", type=click.Choice(list(_COMPLETIONS)))
 def completion(shell: str) -> int:
     """Print the completion script for SHELL.
 
@@ -65,8 +137,6 @@ def completion(shell: str) -> int:
     """
     from parc.cli.group import cli
 
-    completion_class = get_completion_class(shell)
-    assert completion_class is not None  # click ships all three shells
-    script = completion_class(cli, {}, "parc", "_PARC_COMPLETE").source()
+    script = _COMPLETIONS[shell](cli, {}, "parc", "_PARC_COMPLETE").source()
     click.echo(script)
     return EXIT_OK

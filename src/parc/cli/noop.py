@@ -345,7 +345,7 @@ def _check(
             owns,
         ):
             return None
-        checked[name] = (up_to_date_reason(len(inputs), len(outputs)), time.time())
+        checked[name] = (up_to_date_reason(inputs, outputs), time.time())
 
     if _warns_of_unmatched_reads(root, unowned_reads, seen):
         return None
@@ -510,6 +510,7 @@ def _report(
         "root": root,
         "started": iso_time(started),
         "ended": iso_time(ended),
+        "duration": round(ended - started, 6),
         "exit_code": EXIT_OK,
         "interrupted_by": None,
         "complete": True,

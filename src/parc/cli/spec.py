@@ -35,7 +35,7 @@ def find_spec(file: str | None, start: Path | None = None) -> Path:
             return path
     raise UserError(
         f"no `{SPEC_NAME}` in {directory} or any parent directory; "
-        f"create one, or name a spec with `-f FILE`"
+        f"run `parc init` to write a starter spec, or name a spec with `-f FILE`"
     )
 
 

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,20 @@ def build_result(report: Mapping[str, Any], plan: Plan) -> BuildResult:
     by_name = plan.by_name
     try:
         origin = _seconds(report["started"]) or 0.0
-        end = (_seconds(report["ended"]) or origin) - origin
+        # The recorded span is what the terminal summary showed; the
+        # millisecond stamps of older reports are the fallback.
+        end = report.get("duration")
+        if not isinstance(end, int | float):
+            end = (_seconds(report["ended"]) or origin) - origin
         results: dict[str, StepResult] = {}
         for index, entry in enumerate(report["steps"]):
             name = entry["name"]
             step = by_name.get(name) or PlanStep(name, "track", len(by_name) + index, ())
             started = _seconds(entry.get("started"))
             ended = _seconds(entry.get("ended"))
+            duration = entry.get("duration")
+            if started is not None and ended is not None and isinstance(duration, int | float):
+                ended = started + duration  # the measured duration, not rounded to stamps
             results[name] = StepResult(
                 step,
                 Verdict(
@@ -127,7 +135,14 @@ def build_result(report: Mapping[str, Any], plan: Plan) -> BuildResult:
             f"the build report has an entry this parc cannot read ({error}); "
             "run `parc build` to write it again"
         ) from None
-    return BuildResult(results, 0.0, end)
+    return BuildResult(results, 0.0, end, _signal_number(report.get("interrupted_by")))
+
+
+def _signal_number(name: object) -> int | None:
+    """Return the number of a signal named as the report names it, such as `SIGINT`."""
+    if not isinstance(name, str) or name not in signal.Signals.__members__:
+        return None
+    return int(signal.Signals[name])
 
 
 # The page.
@@ -208,7 +223,7 @@ def _facts(report: Mapping[str, Any], result: BuildResult, summary: BuildSummary
         f"{', '.join(counts) or 'no steps'} in {format_seconds(summary.wall)}",
         f"sum of step times {format_seconds(summary.step_time)}",
     ]
-    if summary.peak > 1:
+    if summary.peak > 1 and not summary.interrupted:
         facts.append(format_saving(summary))
     if report.get("interrupted_by"):
         facts.append(f"interrupted by {report['interrupted_by']}")

@@ -295,6 +295,12 @@ class PlainReporter:
         header = f"[{self.finished}/{self.total}] {step.name} {status}"
         preposition = "in" if verdict.status is Status.SUCCEEDED else "after"
         header += f" {preposition} {format_seconds(result.duration)}"
+        # The duration spans every attempt, so a timed-out step's time would
+        # otherwise read as if one attempt had run far past its timeout.
+        if result.attempts > 1:
+            header += f" over {result.attempts} attempts"
+            if verdict.status is Status.TIMED_OUT:
+                header += " and their grace periods"
         if verdict.reason:
             header += f": {verdict.reason}"
         # A step that could not start is not retried, so its attempt number

@@ -44,7 +44,8 @@ class BuildSummary:
     `rows` holds every requested step: those that started in the order they
     started, then the others in spec order. `step_time` is the sum of the
     durations of the steps whose commands ran, `wall` the duration of the
-    build, and `peak` the most steps that ran at one time.
+    build, and `peak` the most steps that ran at one time. An `interrupted`
+    build has no critical path: a signal, not the steps, decided its end.
     """
 
     rows: tuple[StepResult, ...]
@@ -54,6 +55,7 @@ class BuildSummary:
     peak: int
     critical_path: tuple[PathStep, ...]
     slowest: tuple[StepResult, ...]
+    interrupted: bool = False
 
     @property
     def saved(self) -> float | None:
@@ -72,6 +74,7 @@ def summarize(result: BuildResult) -> BuildSummary:
     )
     never = [r for r in requested if r.started is None]
     ran = [r for r in started if r.attempts > 0]
+    interrupted = result.interrupted_by is not None
     slowest = sorted(ran, key=lambda r: (-r.duration, r.step.index))[:SLOWEST_COUNT]
     return BuildSummary(
         rows=(*started, *never),
@@ -79,8 +82,9 @@ def summarize(result: BuildResult) -> BuildSummary:
         step_time=sum(r.duration for r in ran),
         ran=len(ran),
         peak=peak_parallelism(ran),
-        critical_path=critical_path(result),
+        critical_path=critical_path(result) if not interrupted else (),
         slowest=tuple(slowest),
+        interrupted=interrupted,
     )
 
 
@@ -162,9 +166,12 @@ def format_summary(
         lines = [_list_line(row, colour) for row in shown]
     if hidden:
         lines.append(f"and {_count_statuses(hidden)}; `parc report` shows every step")
-    if summary.ran >= 2:
+    # A signal decided when an interrupted build ended, so its critical path
+    # and saving do not describe the requested build and are left out.
+    if summary.ran >= 2 and not summary.interrupted:
         lines.append(f"critical path: {_format_path(summary)}")
         lines.append(f"parallelism: {_format_parallelism(summary)}")
+    if summary.ran >= 2:
         slowest = ", ".join(f"{r.step.name} {format_seconds(r.duration)}" for r in summary.slowest)
         lines.append(f"slowest: {slowest}")
     return [f"parc: {line}" for line in lines]

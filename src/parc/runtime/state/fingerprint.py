@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from parc.runtime.state.files import is_unreadable
+from parc.runtime.state.files import DIRECTORY, is_unreadable
 
 if TYPE_CHECKING:
     from parc.plan import PlanStep
@@ -170,10 +170,24 @@ def fingerprint_matches(
     return bool(data == expected)
 
 
-def up_to_date_reason(inputs: int, outputs: int) -> str:
-    """Return why a step whose fingerprint is unchanged is up to date."""
-    counts = f"{counted(inputs, 'input')}, {counted(outputs, 'output')}"
-    return f"unchanged since its last success ({counts})"
+def up_to_date_reason(
+    inputs: Mapping[str, str], outputs: Mapping[str, str], modified: Sequence[str] = ()
+) -> str:
+    """Return why a step whose fingerprint is unchanged is up to date.
+
+    The counts are of files: a directory that an `owns` glob matches has no
+    content of its own. `modified` lists the inputs whose timestamp changed
+    though their content did not, as after `touch`; the first is named.
+    """
+    files = sum(1 for digest in outputs.values() if digest != DIRECTORY)
+    counts = f"{counted(len(inputs), 'input')}, {counted(files, 'output')}"
+    reason = f"unchanged since its last success ({counts})"
+    if len(modified) == 1:
+        reason += f"; content unchanged though `{modified[0]}` was modified"
+    elif modified:
+        others = counted(len(modified) - 1, "other file")
+        reason += f"; content unchanged though `{modified[0]}` and {others} were modified"
+    return reason
 
 
 def definition_changes(recorded: Fingerprint, step: PlanStep) -> list[str]:

@@ -11,7 +11,9 @@ When fingerprints are taken:
 - the inputs (`reads`) when the step is checked, before it runs, so an input
   edited while the step runs makes the next build run it again;
 - the outputs (`owns`) in `record`, after the step succeeded, before any
-  step that runs after it starts.
+  step that runs after it starts. A success after which an `owns` path
+  without wildcards does not exist gets a warning and no fingerprint, so the
+  step runs again, as make reruns a rule whose target is missing.
 
 A step that is about to run is marked `running` in the state first, and only
 a success replaces that mark. A step that fails, times out, is interrupted or
@@ -35,7 +37,15 @@ from parc.plan import PlanStep
 from parc.runtime import STATE_DIR
 from parc.runtime.executor import StepResult
 from parc.runtime.scheduler import Status
-from parc.runtime.state.files import DIRECTORY, Found, HashCache, Scanner, drop_covered, hash_files
+from parc.runtime.state.files import (
+    DIRECTORY,
+    Found,
+    HashCache,
+    Scanner,
+    drop_covered,
+    hash_files,
+    is_literal,
+)
 from parc.runtime.state.fingerprint import (
     Fingerprint,
     definition_changes,
@@ -105,6 +115,8 @@ class IncrementalGate:
         self._inputs: dict[str, dict[str, str]] = {}
         self._unmarked: set[str] = set()
         """Steps that run without a `running` mark (see `_record_could_skip`)."""
+        self._modified: set[str] = set()
+        """Files hashed again in this build because their mtime changed; same digest."""
 
     # The StepGate protocol.
 
@@ -121,7 +133,8 @@ class IncrementalGate:
             decision = Decision(True, _join(reasons))
         else:
             assert recorded is not None
-            reason = up_to_date_reason(len(recorded.reads), len(recorded.owns))
+            modified = [path for path in recorded.reads if path in self._modified]
+            reason = up_to_date_reason(recorded.reads, recorded.owns, modified)
             decision = Decision(False, reason)
         self.decisions[step.name] = decision
         verb = "runs" if decision.runs else "is up to date"
@@ -155,8 +168,16 @@ class IncrementalGate:
         if status is not Status.SUCCEEDED:
             self.store.record_end(step.name, status.value, result.duration, started_ns=started_ns)
             return
+        missing = self._missing_outputs(step)
+        for path in missing:
+            logger.warning(
+                "`%s` succeeded but did not create `%s`, which it owns; "
+                "it runs again in the next build until it does",
+                step.name,
+                path,
+            )
         fingerprint: str | None = None
-        if step.incremental and inputs is not None:
+        if step.incremental and inputs is not None and not missing:
             outputs = await self._digests(step.owns)
             current = Fingerprint(
                 step.commands, dict(step.env), step.cwd, inputs, outputs, step.reads, step.owns
@@ -164,6 +185,15 @@ class IncrementalGate:
             if current.complete:
                 fingerprint = current.to_json()
         self.store.record_end(step.name, SUCCEEDED, result.duration, fingerprint, started_ns)
+
+    def _missing_outputs(self, step: PlanStep) -> list[str]:
+        """Return the `owns` paths without wildcards that do not exist.
+
+        A glob with wildcards may match nothing legitimately, such as
+        `build/*.o` for a directory without sources, so only a literal path
+        must exist after a success.
+        """
+        return [text for text in step.owns if is_literal(text) and not self._exists(text)]
 
     def close(self) -> None:
         """Save the digests learned in this build.
@@ -222,7 +252,7 @@ class IncrementalGate:
         elif record.status != SUCCEEDED:
             reasons.append(self._last_run(record.status))
         elif record.fingerprint is None:
-            reasons.append("its last success left no fingerprint (a file could not be read)")
+            reasons.append(self._why_no_fingerprint(step))
         if record is not None and record.fingerprint is not None:
             recorded = Fingerprint.from_json(record.fingerprint)
             if recorded is None:
@@ -287,6 +317,13 @@ class IncrementalGate:
                 return f"another parc (process {holder}) is running it now"
         return LAST_RUN.get(status, f"its last run ended as {status}")
 
+    def _why_no_fingerprint(self, step: PlanStep) -> str:
+        """Say why a success left no fingerprint: a missing output, or an unreadable file."""
+        missing = self._missing_outputs(step)
+        if missing:
+            return f"its last success did not create `{missing[0]}`, which it owns"
+        return "its last success left no fingerprint (a file could not be read)"
+
     def _exists(self, path: str) -> bool:
         return os.path.lexists(self.root / path)
 
@@ -349,6 +386,14 @@ class IncrementalGate:
             self.cache.hashed += len(missing)
             for path, (digest, key, hashed_ns) in hashed.items():
                 digests[path] = digest
+                before = self.cache.entries.get(path)
+                if (
+                    before is not None
+                    and key is not None
+                    and before.digest == digest
+                    and before.key.mtime_ns != key.mtime_ns
+                ):
+                    self._modified.add(path)
                 if key is not None:
                     self.cache.store(path, key, digest, hashed_ns)
         return dict(sorted(digests.items()))

@@ -51,7 +51,9 @@ def build_report(
     `result` is None when the build ended early by an error in parc; then
     `recorded` (the results the gate saw) fills in. `wall_offset` converts
     trio's clock to the wall clock; `started` and `ended` are wall-clock
-    seconds.
+    seconds, used only when there is no result to take the span from.
+    The report's `duration` is the span that the terminal summary shows,
+    so that `parc report` computes the same numbers from it.
     """
     root = Path(plan.root)
     steps = []
@@ -63,12 +65,19 @@ def build_report(
             outcome = recorded.get(step.name) or _unfinished(step, decision)
         steps.append(_step_report(outcome, decision, wall_offset, root))
     interrupted = result.interrupted_by if result is not None else None
+    if result is not None and wall_offset is not None:
+        started = wall_offset + result.started
+        ended = wall_offset + result.ended
+        duration = result.ended - result.started
+    else:
+        duration = ended - started
     return {
         "version": REPORT_VERSION,
         "spec": plan.spec,
         "root": plan.root,
         "started": iso_time(started),
         "ended": iso_time(ended),
+        "duration": round(max(duration, 0.0), 6),
         "exit_code": exit_code,
         "interrupted_by": signal.Signals(interrupted).name if interrupted else None,
         "complete": result is not None,
