@@ -8,7 +8,6 @@ step its own directory.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -16,6 +15,7 @@ import attrs
 from parc.diagnostics import Codes, Diagnostic, Label
 from parc.grammar import syntax as s
 from parc.source import Source
+from parc.suggest import closest_name
 
 STEP_VARIABLE = "step"
 """The variable that every string can use for the name of its step."""
@@ -37,8 +37,7 @@ def expand(template: Template, step: str) -> str:
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """Return the closest candidate to a misspelled name, if one is close enough."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    return closest_name(name, candidates)
 
 
 def did_you_mean(name: str, candidates: Iterable[str], fallback: str) -> str:
