@@ -176,6 +176,42 @@ async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bo
 
 
 @pytest.mark.trio
+async def test_orphan_of_started_command_is_found(tmp_path: Path) -> None:
+    # The command starts on the extension's thread, and the search after a
+    # command reads only the main thread's children list: Linux must have
+    # handed the orphan to the main thread.
+    if not process._works(SpawnMethod.NATIVE) or child_pids() is None:
+        pytest.skip("needs the extension and the children lists of threads")
+    marker = tmp_path / "orphan.pid"
+    command = f"setsid sh -c 'echo $$ > {marker}; exec sleep 1010' > /dev/null 2>&1 &"
+    env = {"PATH": os.environ["PATH"], "PARC_STEP": "leaver"}
+    was_subreaper = set_child_subreaper(True)
+    orphans = Orphans()
+    try:
+        started, problem = await spawn_async(command, str(tmp_path), env)
+        assert started is not None, problem
+        _, code = run_to_end(started)
+        assert code == 0
+        while not marker.exists() or not marker.read_text().strip():
+            await trio.sleep(0.01)
+        orphan = int(marker.read_text())
+        while orphan not in {info.pid for info in iter_processes() if info.parent == os.getpid()}:
+            await trio.sleep(0.01)
+
+        found = [info.pid for info in orphans.find(None, "leaver")]
+        others = [info.pid for info in orphans.find(None, "another-step")]
+        ended = await orphans.end(1.0, name="leaver")
+    finally:
+        orphans.close()
+        set_child_subreaper(was_subreaper)
+
+    assert found == [orphan]
+    assert others == []
+    assert ended == 1
+    assert not Path(f"/proc/{orphan}").exists()
+
+
+@pytest.mark.trio
 async def test_start_off_the_event_loop_sees_the_same_world(tmp_path: Path) -> None:
     reference, _ = run_to_end(start(PROBE, tmp_path, SpawnMethod.SUBPROCESS, PARC_PROBE="x"))
     env = {"PATH": os.environ["PATH"], "PARC_PROBE": "x"}

@@ -198,7 +198,10 @@ class ProcessRunner:
         """End and reap every process that any step left behind and parc adopted."""
         with trio.CancelScope(shield=True):
             steps = dict.fromkeys(self.orphans.sessions.values())
-            await self.orphans.end(min(self.grace, LEFTOVER_GRACE), steps=steps)
+            # Every thread's list, in case an orphan went to a thread other than the main one.
+            grace = min(self.grace, LEFTOVER_GRACE)
+            await self.orphans.end(grace, steps=steps, everywhere=True)
+            self.orphans.close()
 
 
 class _Watch:
