@@ -127,6 +127,9 @@ class FakeGate:
     async def record(self, result: StepResult) -> None:
         self.recorded.append(result)
 
+    def flush(self) -> None:
+        pass
+
 
 @attrs.frozen
 class Event:

@@ -105,7 +105,15 @@ class StepGate(Protocol):
         ...
 
     async def record(self, result: StepResult) -> None:
-        """Learn how a step that was started ended."""
+        """Learn how a step that was started ended; it may be stored only at `flush`."""
+        ...
+
+    def flush(self) -> None:
+        """Store what `record` learned.
+
+        The executor calls it after every group of ends, once it has started
+        the steps that those ends made ready.
+        """
         ...
 
 
@@ -207,6 +215,7 @@ class _Executor:
             if self.options.heartbeat:
                 nursery.start_soon(self._heartbeat, self.options.heartbeat)
 
+            gate = self.options.gate
             while True:
                 for step in self.scheduler.start_ready():
                     self.start_times[step.name] = trio.current_time()
@@ -214,6 +223,10 @@ class _Executor:
                     slot = self._free_slot()
                     self.slots[step.name] = slot
                     nursery.start_soon(self._run_step, step, slot, send)
+                # A parc killed before this commit loses only the ends
+                # handled above, and their steps run again in the next build.
+                if gate is not None:
+                    gate.flush()
                 if self.scheduler.done():
                     break
                 self._finished(await receive.receive())
