@@ -8,10 +8,15 @@ not depend on the method: the subprocess method is the reference.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -248,3 +253,56 @@ async def test_start_falls_back_without_the_extension(tmp_path: Path) -> None:
     output, code = run_to_end(started)
     assert code == 0
     assert output == reference
+
+
+def test_waiting_commands_start_by_rank(tmp_path: Path) -> None:
+    if not process._works(SpawnMethod.NATIVE):
+        pytest.skip("needs the extension")
+    native = process._native
+    results = native.start_thread()
+    # With the result pipe shrunk to one page and nobody reading it, the
+    # thread blocks on the record after the filler commands, so the next
+    # commands all wait in its queue.
+    size = fcntl.fcntl(results, fcntl.F_GETPIPE_SZ)
+    fcntl.fcntl(results, fcntl.F_SETPIPE_SZ, 4096)
+    capacity = fcntl.fcntl(results, fcntl.F_GETPIPE_SZ) // native.RESULT_SIZE
+    null = os.open(os.devnull, os.O_RDWR)
+    environment = process.encode_environment({"PATH": os.environ["PATH"]})
+    argv = [b"/bin/sh", b"-c", b"true"]
+    directory = os.fsencode(tmp_path)
+
+    def submit(ticket: int, rank: int) -> None:
+        native.submit(ticket, rank, argv[0], argv, environment, directory, null, null, True)
+
+    records: list[tuple[int, int, int]] = []
+    try:
+        fillers = capacity + 1
+        for ticket in range(fillers):
+            submit(ticket, 0)
+        while _pipe_bytes(results) < capacity * native.RESULT_SIZE:
+            time.sleep(0.005)
+        for ticket, rank in ((fillers, 3), (fillers + 1, 1), (fillers + 2, 2), (fillers + 3, 0)):
+            submit(ticket, rank)
+        while len(records) < fillers + 4:
+            select.select([results], [], [])
+            data = os.read(results, native.RESULT_SIZE * 64)
+            records.extend(
+                (ticket, pid, stage)
+                for ticket, pid, stage, _, _ in struct.iter_unpack("qiiii", data)
+            )
+    finally:
+        for _, pid, stage in records:
+            if stage == native.STAGE_NONE:
+                os.waitpid(pid, 0)
+        fcntl.fcntl(results, fcntl.F_SETPIPE_SZ, size)
+        os.close(null)
+
+    assert all(stage == native.STAGE_NONE for _, _, stage in records)
+    started = [ticket for ticket, _, _ in records[fillers:]]
+    assert started == [fillers + 3, fillers + 1, fillers + 2, fillers]
+
+
+def _pipe_bytes(fd: int) -> int:
+    """Return how many bytes wait in a pipe."""
+    data = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    return int(struct.unpack("i", data)[0])

@@ -426,16 +426,23 @@ class _Starter:
         self.arrived = trio.Event()
 
     async def start(
-        self, command: str, cwd: str, environment: list[bytes], output_fd: int, die: bool
+        self,
+        command: str,
+        cwd: str,
+        environment: list[bytes],
+        output_fd: int,
+        die: bool,
+        rank: int = 0,
     ) -> int:
         """Start `/bin/sh -c command` and return its pid; raise OSError when it cannot.
 
-        `environment` is encoded for execve (`encode_environment`).
+        `environment` is encoded for execve (`encode_environment`). Of the
+        commands waiting for the thread, those of a lower `rank` start first.
         """
         ticket = next(self.tickets)
         argv = [SHELL.encode(), b"-c", os.fsencode(command)]
         path = os.fsencode(cwd)
-        _native.submit(ticket, argv[0], argv, environment, path, _devnull(), output_fd, die)
+        _native.submit(ticket, rank, argv[0], argv, environment, path, _devnull(), output_fd, die)
         # The start takes a bounded time and must not be abandoned: the
         # command would run with no one to end it.
         with trio.CancelScope(shield=True):
@@ -491,12 +498,14 @@ async def spawn_async(
     cwd: str,
     env: Mapping[str, str],
     environment: list[bytes] | None = None,
+    rank: int = 0,
 ) -> tuple[GroupProcess | None, str | None]:
     """Start `command` as `spawn` does, on the extension's thread when there is one.
 
     That thread lives as long as parc, so the parent-death signal holds for
     the command's whole life. `environment` is `env` encoded for execve, if
-    the caller has it already.
+    the caller has it already. When several commands wait for the thread,
+    those of a lower `rank` start first.
     """
     if not _works(SpawnMethod.NATIVE):
         return spawn(command, cwd, env)
@@ -507,7 +516,7 @@ async def spawn_async(
     if environment is None:
         environment = encode_environment(env)
     try:
-        pid = await _starter().start(command, cwd, environment, write_fd, True)
+        pid = await _starter().start(command, cwd, environment, write_fd, True, rank)
     except OSError as error:
         os.close(read_fd)
         if error.errno == errno.ENOSYS:  # no close_range before Linux 5.9
