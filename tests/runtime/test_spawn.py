@@ -258,7 +258,8 @@ async def test_start_falls_back_without_the_extension(tmp_path: Path) -> None:
 def test_waiting_commands_start_by_rank(tmp_path: Path) -> None:
     if not process._works(SpawnMethod.NATIVE):
         pytest.skip("needs the extension")
-    native = process._native
+    from parc.runtime import _spawn as native
+
     results = native.start_thread()
     # With the result pipe shrunk to one page and nobody reading it, the
     # thread blocks on the record after the filler commands, so the next

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parc.runtime.state.files import CachedDigest, FileKey
 from parc.runtime.state.store import (
@@ -16,6 +19,8 @@ from parc.runtime.state.store import (
     SCHEMA_VERSION,
     StateError,
     StateStore,
+    StepRecord,
+    _row,
 )
 
 
@@ -241,3 +246,9 @@ def test_close_writes_queued_ends(database: Path) -> None:
     with StateStore.open(database) as store:
         store.record_end("lib", "succeeded", 1.0, "fp", commit=False)
     assert _committed_status(database) == {"lib": "succeeded"}
+
+
+@given(st.lists(st.floats(min_value=0, allow_nan=False, allow_infinity=False), max_size=5))
+def test_row_durations_are_json(durations: list[float]) -> None:
+    row = _row(StepRecord("lib", "succeeded", durations=durations))
+    assert row[-1] == json.dumps(durations)

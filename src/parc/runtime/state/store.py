@@ -485,7 +485,8 @@ def _row(record: StepRecord) -> _StepRow:
         record.ended_ns,
         record.success_serial,
         record.fingerprint,
-        json.dumps(record.durations),
+        # The JSON of a few finite floats, without the encoder's cost per call.
+        "[" + ", ".join(map(repr, record.durations)) + "]",
     )
 
 
