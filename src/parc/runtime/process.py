@@ -491,9 +491,17 @@ search for orphans leaves them out.
 """
 
 
-@functools.cache
+_STARTER: trio.lowlevel.RunVar[_Starter] = trio.lowlevel.RunVar("parc_starter")
+
+
 def _starter() -> _Starter:
-    return _Starter()
+    """Return the starter of the current trio run, whose thread starts its commands."""
+    try:
+        return _STARTER.get()
+    except LookupError:
+        starter = _Starter()
+        _STARTER.set(starter)
+        return starter
 
 
 async def spawn_async(
