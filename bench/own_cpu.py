@@ -1,8 +1,8 @@
 """Measure the CPU time parc spends itself, without the commands it runs.
 
 `python -m bench.own_cpu DIR [--runs N] -- ARGS...` runs `parc ARGS` in
-DIR N times, with its output read through a pipe as the harness reads it,
-and prints the median and range of parc's own user plus system time (all
+DIR N times, with its output read through a pipe as the harness reads it.
+It prints the median and range of parc's own user plus system time (all
 its threads, none of its children) and of its wall time. hyperfine's CPU
 time includes every command parc ran, which hides parc's own share on
 graphs of `true` steps. Before the runs it writes the bytecode of the parc

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,17 @@ def test_children_lists_name_every_child() -> None:
             child.wait()
 
 
+async def _adopted_orphan(marker: Path) -> int:
+    """Wait until the orphan writes its pid to `marker` and this process adopts it."""
+    while not marker.exists() or not marker.read_text().strip():
+        await trio.sleep(0.01)
+    orphan = int(marker.read_text())
+    # Its parent has exited once it belongs to this process.
+    while orphan not in {info.pid for info in iter_processes() if info.parent == os.getpid()}:
+        await trio.sleep(0.01)
+    return orphan
+
+
 @pytest.mark.trio
 @pytest.mark.parametrize("lists", [True, False], ids=["children-lists", "proc-scan"])
 async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bool) -> None:
@@ -160,12 +172,7 @@ async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bo
         _, code = run_to_end(process)
         orphans.shells.discard(process.pid)
         assert code == 0
-        while not marker.exists() or not marker.read_text().strip():
-            await trio.sleep(0.01)
-        orphan = int(marker.read_text())
-        # Its parent has exited once it belongs to this process.
-        while orphan not in {info.pid for info in iter_processes() if info.parent == os.getpid()}:
-            await trio.sleep(0.01)
+        orphan = await _adopted_orphan(marker)
 
         ended = await orphans.end(1.0, name="leaver")
     finally:
@@ -176,32 +183,42 @@ async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bo
 
 
 @pytest.mark.trio
-async def test_orphan_of_started_command_is_found(tmp_path: Path) -> None:
-    # The command starts on the extension's thread, and the search after a
-    # command reads only the main thread's children list: Linux must have
-    # handed the orphan to the main thread.
+async def test_orphan_of_other_thread_is_found(tmp_path: Path) -> None:
+    # The command starts on a thread other than the main one, and the search
+    # after a command reads only the main thread's children list: Linux must
+    # have handed the orphan to the main thread.
     if not process._works(SpawnMethod.NATIVE) or child_pids() is None:
         pytest.skip("needs the extension and the children lists of threads")
     marker = tmp_path / "orphan.pid"
     command = f"setsid sh -c 'echo $$ > {marker}; exec sleep 1010' > /dev/null 2>&1 &"
     env = {"PATH": os.environ["PATH"], "PARC_STEP": "leaver"}
+    started: list[GroupProcess | None] = []
+    done = threading.Event()
+
+    def start_and_wait() -> None:
+        command_process, _ = spawn(command, str(tmp_path), env, method=SpawnMethod.NATIVE)
+        started.append(command_process)
+        done.wait()  # the shell's parent lives until the orphan is found
+
     was_subreaper = set_child_subreaper(True)
     orphans = Orphans()
+    starter = threading.Thread(target=start_and_wait)
+    starter.start()
     try:
-        started, problem = await spawn_async(command, str(tmp_path), env)
-        assert started is not None, problem
-        _, code = run_to_end(started)
+        while not started:
+            await trio.sleep(0.01)
+        shell = started[0]
+        assert shell is not None
+        _, code = run_to_end(shell)
         assert code == 0
-        while not marker.exists() or not marker.read_text().strip():
-            await trio.sleep(0.01)
-        orphan = int(marker.read_text())
-        while orphan not in {info.pid for info in iter_processes() if info.parent == os.getpid()}:
-            await trio.sleep(0.01)
+        orphan = await _adopted_orphan(marker)
 
         found = [info.pid for info in orphans.find(None, "leaver")]
         others = [info.pid for info in orphans.find(None, "another-step")]
         ended = await orphans.end(1.0, name="leaver")
     finally:
+        done.set()
+        starter.join()
         orphans.close()
         set_child_subreaper(was_subreaper)
 

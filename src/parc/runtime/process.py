@@ -432,9 +432,9 @@ class _Starter:
     `vfork` suspends the event loop until the child has called exec: about
     0.1 ms for `sh -c true` on the 2-core development machine, and longer
     while both cores are busy. Handing the command to a thread cost the
-    event loop more CPU than that (about 0.09 ms: waking the thread, and
-    reading its result through a pipe in a task of its own) and made a
-    chain of 500 `true` steps about 20% slower.
+    event loop about 0.09 ms of CPU, to wake the thread and to read its
+    result through a pipe in a task of its own. With it, a chain of 500
+    `true` steps took about 20% longer.
     """
 
     def __init__(self) -> None:
@@ -486,7 +486,7 @@ class _Starter:
 starting: set[int] = set()
 """Commands that `_Starter` started for another task, which has not taken them yet.
 
-They are children of parc before a runner knows them as shells, so the
+They are children of parc before a runner records them as shells, so the
 search for orphans leaves them out.
 """
 
@@ -495,7 +495,7 @@ _STARTER: trio.lowlevel.RunVar[_Starter] = trio.lowlevel.RunVar("parc_starter")
 
 
 def _starter() -> _Starter:
-    """Return the starter of the current trio run, whose thread starts its commands."""
+    """Return the starter of the current trio run, made at the first call."""
     try:
         return _STARTER.get()
     except LookupError:
@@ -644,8 +644,8 @@ class _AdoptedChildren:
 
     Linux hands an orphan to the first thread of the subreaper that is not
     exiting, in the order the threads were created: the main thread while it
-    lives (checked on Linux 6.18, where an orphan of a command started from
-    another thread was listed under the main thread only). The commands
+    lives. On Linux 6.18, an orphan of a command started from another thread
+    was listed under the main thread only. The commands
     themselves are children of the thread that started them, the event
     loop's. When that is the main thread, the list names the running
     shells too, and the search leaves them out without reading more.
