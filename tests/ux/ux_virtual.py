@@ -36,7 +36,9 @@ class ScriptRunner:
     def __init__(self, scripts: Mapping[str, Script]) -> None:
         self.scripts = scripts
 
-    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
+    async def run(
+        self, command: str, step: PlanStep, log: StepLog, rank: int | None = None
+    ) -> ExitStatus:
         script = self.scripts[step.name]
         for line in script.lines:
             log.write(f"{line}\n".encode())
