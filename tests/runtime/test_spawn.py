@@ -293,3 +293,30 @@ async def test_commands_starting_together_go_by_rank(tmp_path: Path) -> None:
         pytest.skip("process ids wrapped around meanwhile")
     assert pids == sorted(pids)
     assert process.starting == set()
+
+
+@pytest.mark.trio
+async def test_invalid_command_fails_only_its_task(tmp_path: Path) -> None:
+    # Whichever task starts the queued commands, the error of one command
+    # is raised in the task that queued it.
+    if not process._works(SpawnMethod.NATIVE):
+        pytest.skip("needs the extension")
+    env = {"PATH": os.environ["PATH"]}
+    outcomes: dict[int, object] = {}
+
+    async def start_one(rank: int, command: str) -> None:
+        try:
+            started, problem = await spawn_async(command, str(tmp_path), env, rank=rank)
+        except ValueError as error:
+            outcomes[rank] = error
+            return
+        assert started is not None, problem
+        outcomes[rank] = run_to_end(started)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(start_one, 0, "true\0")
+        nursery.start_soon(start_one, 1, "exit 3")
+
+    assert isinstance(outcomes[0], ValueError)
+    assert outcomes[1] == (b"", 3)
+    assert process.starting == set()

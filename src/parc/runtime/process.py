@@ -443,7 +443,7 @@ class _Starter:
     def __init__(self) -> None:
         self.tickets = itertools.count()
         self.queue: list[tuple[int, int, _Request]] = []  # a heap of (rank, ticket, request)
-        self.results: dict[int, int | OSError] = {}
+        self.results: dict[int, int | OSError | ValueError] = {}
 
     async def start(
         self,
@@ -458,6 +458,10 @@ class _Starter:
         `environment` is encoded for execve (`encode_environment`). Once the
         command is queued, it is started even if the calling task is
         cancelled meanwhile: the caller must end it.
+
+        Raises:
+            OSError: the command cannot start.
+            ValueError: the command or its environment contains a null byte.
         """
         request = _Request(command, cwd, environment, output_fd)
         if rank is None:
@@ -468,7 +472,7 @@ class _Starter:
         if ticket not in self.results:
             self._start_queued()
         result = self.results.pop(ticket)
-        if isinstance(result, OSError):
+        if isinstance(result, OSError | ValueError):
             raise result
         starting.discard(result)
         return result
@@ -478,7 +482,8 @@ class _Starter:
             _, ticket, request = heapq.heappop(self.queue)
             try:
                 pid = _spawn_request(request)
-            except OSError as error:
+            except (OSError, ValueError) as error:
+                # Raised in the task that queued the command, not in this one.
                 self.results[ticket] = error
                 continue
             starting.add(pid)
