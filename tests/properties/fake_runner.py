@@ -71,9 +71,7 @@ class FakeRunner:
         self.attempts: dict[str, int] = {}
         self.signals: list[tuple[float, int]] = []
 
-    async def run(
-        self, command: str, step: PlanStep, log: StepLog, rank: int | None = None
-    ) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         index = int(command.removeprefix("cmd"))
         if index == 0:
             self.attempts[step.name] = self.attempts.get(step.name, 0) + 1

@@ -8,11 +8,15 @@ not depend on the method: the subprocess method is the reference.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
-import threading
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -183,33 +187,21 @@ async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bo
 
 
 @pytest.mark.trio
-async def test_orphan_of_other_thread_is_found(tmp_path: Path) -> None:
-    # The command starts on a thread other than the main one, and the search
-    # after a command reads only the main thread's children list: Linux must
-    # have handed the orphan to the main thread.
+async def test_orphan_of_started_command_is_found(tmp_path: Path) -> None:
+    # The command starts on the extension's thread, and the search after a
+    # command reads only the main thread's children list: Linux must have
+    # handed the orphan to the main thread.
     if not process._works(SpawnMethod.NATIVE) or child_pids() is None:
         pytest.skip("needs the extension and the children lists of threads")
     marker = tmp_path / "orphan.pid"
     command = f"setsid sh -c 'echo $$ > {marker}; exec sleep 1010' > /dev/null 2>&1 &"
     env = {"PATH": os.environ["PATH"], "PARC_STEP": "leaver"}
-    started: list[GroupProcess | None] = []
-    done = threading.Event()
-
-    def start_and_wait() -> None:
-        command_process, _ = spawn(command, str(tmp_path), env, method=SpawnMethod.NATIVE)
-        started.append(command_process)
-        done.wait()  # the shell's parent lives until the orphan is found
-
     was_subreaper = set_child_subreaper(True)
     orphans = Orphans()
-    starter = threading.Thread(target=start_and_wait)
-    starter.start()
     try:
-        while not started:
-            await trio.sleep(0.01)
-        shell = started[0]
-        assert shell is not None
-        _, code = run_to_end(shell)
+        started, problem = await spawn_async(command, str(tmp_path), env)
+        assert started is not None, problem
+        _, code = run_to_end(started)
         assert code == 0
         orphan = await _adopted_orphan(marker)
 
@@ -217,8 +209,6 @@ async def test_orphan_of_other_thread_is_found(tmp_path: Path) -> None:
         others = [info.pid for info in orphans.find(None, "another-step")]
         ended = await orphans.end(1.0, name="leaver")
     finally:
-        done.set()
-        starter.join()
         orphans.close()
         set_child_subreaper(was_subreaper)
 
@@ -267,56 +257,55 @@ async def test_start_falls_back_without_the_extension(tmp_path: Path) -> None:
     assert output == reference
 
 
-@pytest.mark.trio
-async def test_commands_starting_together_go_by_rank(tmp_path: Path) -> None:
-    # Tasks that run in one batch queue their commands, and the first of
-    # them to run again starts them all, lowest rank first.
+def test_waiting_commands_start_by_rank(tmp_path: Path) -> None:
     if not process._works(SpawnMethod.NATIVE):
         pytest.skip("needs the extension")
-    env = {"PATH": os.environ["PATH"]}
-    started: dict[int, GroupProcess] = {}
+    from parc.runtime import _spawn as native
 
-    async def start_one(rank: int) -> None:
-        command, problem = await spawn_async("true", str(tmp_path), env, rank=rank)
-        assert command is not None, problem
-        started[rank] = command
+    results = native.start_thread()
+    # With the result pipe shrunk to one page and nobody reading it, the
+    # thread blocks on the record after the filler commands, so the next
+    # commands all wait in its queue.
+    size = fcntl.fcntl(results, fcntl.F_GETPIPE_SZ)
+    fcntl.fcntl(results, fcntl.F_SETPIPE_SZ, 4096)
+    capacity = fcntl.fcntl(results, fcntl.F_GETPIPE_SZ) // native.RESULT_SIZE
+    null = os.open(os.devnull, os.O_RDWR)
+    environment = process.encode_environment({"PATH": os.environ["PATH"]})
+    argv = [b"/bin/sh", b"-c", b"true"]
+    directory = os.fsencode(tmp_path)
 
-    async with trio.open_nursery() as nursery:
-        for rank in (3, 1, 4, 0, 2):
-            nursery.start_soon(start_one, rank)
+    def submit(ticket: int, rank: int) -> None:
+        native.submit(ticket, rank, argv[0], argv, environment, directory, null, null, True)
 
-    pids = [started[rank].pid for rank in sorted(started)]
-    for command in started.values():
-        _, code = run_to_end(command)
-        assert code == 0
-    if max(pids) - min(pids) > 1000:
-        pytest.skip("process ids wrapped around meanwhile")
-    assert pids == sorted(pids)
-    assert process.starting == set()
+    records: list[tuple[int, int, int]] = []
+    try:
+        fillers = capacity + 1
+        for ticket in range(fillers):
+            submit(ticket, 0)
+        while _pipe_bytes(results) < capacity * native.RESULT_SIZE:
+            time.sleep(0.005)
+        for ticket, rank in ((fillers, 3), (fillers + 1, 1), (fillers + 2, 2), (fillers + 3, 0)):
+            submit(ticket, rank)
+        while len(records) < fillers + 4:
+            select.select([results], [], [])
+            data = os.read(results, native.RESULT_SIZE * 64)
+            records.extend(
+                (ticket, pid, stage)
+                for ticket, pid, stage, _, _ in struct.iter_unpack("qiiii", data)
+            )
+    finally:
+        for _, pid, stage in records:
+            if stage == native.STAGE_NONE:
+                os.waitpid(pid, 0)
+        fcntl.fcntl(results, fcntl.F_SETPIPE_SZ, size)
+        os.close(null)
+
+    assert all(stage == native.STAGE_NONE for _, _, stage in records)
+    started = [ticket for ticket, _, _ in records[fillers:]]
+    assert started == [fillers + 3, fillers + 1, fillers + 2, fillers]
 
 
-@pytest.mark.trio
-async def test_invalid_command_fails_only_its_task(tmp_path: Path) -> None:
-    # Whichever task starts the queued commands, the error of one command
-    # is raised in the task that queued it.
-    if not process._works(SpawnMethod.NATIVE):
-        pytest.skip("needs the extension")
-    env = {"PATH": os.environ["PATH"]}
-    outcomes: dict[int, object] = {}
-
-    async def start_one(rank: int, command: str) -> None:
-        try:
-            started, problem = await spawn_async(command, str(tmp_path), env, rank=rank)
-        except ValueError as error:
-            outcomes[rank] = error
-            return
-        assert started is not None, problem
-        outcomes[rank] = run_to_end(started)
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(start_one, 0, "true\0")
-        nursery.start_soon(start_one, 1, "exit 3")
-
-    assert isinstance(outcomes[0], ValueError)
-    assert outcomes[1] == (b"", 3)
-    assert process.starting == set()
+def _pipe_bytes(fd: int) -> int:
+    """Return how many bytes wait in a pipe."""
+    data = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    return int(struct.unpack("i", data)[0])

@@ -12,9 +12,15 @@
  * stdout and stderr on one descriptor, cwd, env), plus the parent-death
  * signal.
  *
- * `spawn` starts a command from the calling thread, which must live as long
- * as the command: Linux sends the parent-death signal when the *thread* that
- * started the child exits. parc calls it from its event loop's thread.
+ * `spawn` starts a command from the calling thread. `submit` hands it to a
+ * thread of this module that lives as long as the process, so the event
+ * loop goes on while the child waits for a CPU to reach exec. The thread
+ * starts the waiting command of the lowest rank first, so that when many
+ * steps start together, the one the scheduler chose first does not wait for
+ * the others. The result
+ * comes back as a record on the pipe that `start_thread` returns. Linux
+ * sends the parent-death signal when the thread that started the child
+ * exits, and this thread never exits before the process does.
  *
  * Python's side (process.py) falls back to subprocess when this module was
  * not built.
@@ -25,8 +31,11 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -46,8 +55,9 @@ struct request {
     int output_fd;
     int die_with_parent;
     pid_t parent;
-    /* The signal mask the command starts with: the calling thread's. */
+    /* The signal mask the command starts with. */
     sigset_t child_mask;
+    int child_mask_set;
     volatile int error;
     volatile int stage;
 };
@@ -134,7 +144,10 @@ start(struct request *request)
         request->stage = STAGE_FORK;
         return -1;
     }
-    request->child_mask = saved_mask;
+    if (!request->child_mask_set) {
+        request->child_mask = saved_mask;
+        request->child_mask_set = 1;
+    }
     pid = vfork();
     if (pid == 0) {
         child(request);
@@ -186,7 +199,7 @@ to_array(PyObject *sequence)
     return array;
 }
 
-/* The arguments of `spawn`, checked and converted for execve. */
+/* The arguments that `spawn` and `submit` share, checked and converted for execve. */
 struct arguments {
     PyObject *path_obj, *cwd_obj;
     PyObject *argv_seq, *envp_seq;
@@ -246,6 +259,150 @@ prepare_arguments(struct arguments *arguments, PyObject *argv_obj, PyObject *env
     return 0;
 }
 
+/* The starting thread: a queue of jobs in, a pipe of result records out. */
+
+struct job {
+    struct job *next;
+    long long ticket;
+    long long rank;
+    struct request request;
+    /* The strings and pointer arrays of `request`, in one allocation. */
+    char storage[];
+};
+
+struct result {
+    long long ticket;
+    int pid;
+    int stage;
+    int error;
+    int unused;
+};
+
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_ready = PTHREAD_COND_INITIALIZER;
+/* Waiting jobs by rank, and in the order of their submission within a rank. */
+static struct job *queue_head;
+static int results[2] = {-1, -1};
+static sigset_t thread_child_mask;
+
+static void *
+run_thread(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        struct job *job;
+        struct result record;
+        const char *data;
+        size_t left;
+
+        pthread_mutex_lock(&queue_lock);
+        while (queue_head == NULL) {
+            pthread_cond_wait(&queue_ready, &queue_lock);
+        }
+        job = queue_head;
+        queue_head = job->next;
+        pthread_mutex_unlock(&queue_lock);
+
+        memset(&record, 0, sizeof(record));
+        record.ticket = job->ticket;
+        record.pid = (int)start(&job->request);
+        record.stage = job->request.stage;
+        record.error = job->request.error;
+        free(job);
+
+        /* A record is shorter than PIPE_BUF, so it arrives whole. */
+        data = (const char *)&record;
+        left = sizeof(record);
+        while (left > 0) {
+            ssize_t written = write(results[1], data, left);
+            if (written < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                break;
+            }
+            data += written;
+            left -= (size_t)written;
+        }
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(start_thread_doc,
+"start_thread() -> fd\n\n"
+"Start the thread that `submit` hands commands to, once per process, and\n"
+"return the non-blocking read end of the pipe of its result records.\n"
+"Commands get the signal mask of the thread that first calls this.");
+
+static PyObject *
+start_thread(PyObject *module, PyObject *unused)
+{
+    pthread_attr_t attributes;
+    pthread_t thread;
+    sigset_t all, old;
+    int error;
+
+    (void)module;
+    (void)unused;
+    if (results[0] >= 0) {
+        return PyLong_FromLong(results[0]);
+    }
+    if (pipe2(results, O_CLOEXEC) != 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    if (fcntl(results[0], F_SETFL, O_NONBLOCK) != 0) {
+        goto failed;
+    }
+    /* The thread blocks every signal, so that signals go to Python's threads. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    thread_child_mask = old;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    error = pthread_create(&thread, &attributes, run_thread, NULL);
+    pthread_attr_destroy(&attributes);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (error != 0) {
+        errno = error;
+        goto failed;
+    }
+    return PyLong_FromLong(results[0]);
+
+failed:
+    PyErr_SetFromErrno(PyExc_OSError);
+    close(results[0]);
+    close(results[1]);
+    results[0] = results[1] = -1;
+    return NULL;
+}
+
+/* Copy a NULL-terminated array of strings into `*cursor`; return the copy. */
+static char **
+copy_array(char **array, char **cursor_pointers, char **cursor)
+{
+    char **copy = cursor_pointers;
+    size_t i;
+    for (i = 0; array[i] != NULL; i++) {
+        size_t size = strlen(array[i]) + 1;
+        memcpy(*cursor, array[i], size);
+        copy[i] = *cursor;
+        *cursor += size;
+    }
+    copy[i] = NULL;
+    return copy;
+}
+
+static size_t
+array_size(char **array, size_t *count)
+{
+    size_t size = 0, i;
+    for (i = 0; array[i] != NULL; i++) {
+        size += strlen(array[i]) + 1;
+    }
+    *count = i;
+    return size;
+}
+
 PyDoc_STRVAR(spawn_doc,
 "spawn(path, argv, envp, cwd, stdin_fd, output_fd, die_with_parent) -> pid\n\n"
 "Start `path` with `argv` and `envp` (lists of bytes) in `cwd` (bytes), in a\n"
@@ -293,8 +450,89 @@ spawn(PyObject *module, PyObject *args)
     return result;
 }
 
+PyDoc_STRVAR(submit_doc,
+"submit(ticket, rank, path, argv, envp, cwd, stdin_fd, output_fd, die_with_parent)\n\n"
+"Hand a command to the thread of `start_thread`, which starts it as `spawn`\n"
+"would and writes a record (ticket, pid, stage, errno) to the result pipe.\n"
+"Of the commands waiting for the thread, the one of the lowest `rank` starts\n"
+"first, and commands of one rank start in the order of submission.\n"
+"The descriptors must stay open until the record has arrived.");
+
+static PyObject *
+submit(PyObject *module, PyObject *args)
+{
+    PyObject *argv_obj, *envp_obj, *path_obj, *cwd_obj;
+    struct arguments arguments;
+    struct request request;
+    char **argv, **envp;
+    int stdin_fd, output_fd, die_with_parent;
+    long long ticket, rank;
+    size_t argc, envc, strings, pointers;
+    struct job *job, **link;
+    char *cursor;
+    char **pointer_cursor;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "LLSOOSiip:submit", &ticket, &rank, &arguments.path_obj,
+                          &argv_obj, &envp_obj, &arguments.cwd_obj, &stdin_fd, &output_fd,
+                          &die_with_parent)) {
+        return NULL;
+    }
+    if (results[0] < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "start_thread() was not called");
+        return NULL;
+    }
+    if (prepare_arguments(&arguments, argv_obj, envp_obj, stdin_fd, output_fd, &request) < 0) {
+        return NULL;
+    }
+    argv = arguments.argv;
+    envp = arguments.envp;
+    path_obj = arguments.path_obj;
+    cwd_obj = arguments.cwd_obj;
+
+    strings = array_size(argv, &argc) + array_size(envp, &envc) +
+              (size_t)PyBytes_GET_SIZE(path_obj) + 1 + (size_t)PyBytes_GET_SIZE(cwd_obj) + 1;
+    pointers = (argc + 1 + envc + 1) * sizeof(char *);
+    job = malloc(sizeof(struct job) + pointers + strings);
+    if (job == NULL) {
+        release_arguments(&arguments);
+        return PyErr_NoMemory();
+    }
+    memset(job, 0, sizeof(struct job));
+    job->ticket = ticket;
+    job->rank = rank;
+    job->request = request;
+    pointer_cursor = (char **)job->storage;
+    cursor = job->storage + pointers;
+    job->request.argv = copy_array(argv, pointer_cursor, &cursor);
+    job->request.envp = copy_array(envp, pointer_cursor + argc + 1, &cursor);
+    memcpy(cursor, PyBytes_AS_STRING(path_obj), (size_t)PyBytes_GET_SIZE(path_obj) + 1);
+    job->request.path = cursor;
+    cursor += PyBytes_GET_SIZE(path_obj) + 1;
+    memcpy(cursor, PyBytes_AS_STRING(cwd_obj), (size_t)PyBytes_GET_SIZE(cwd_obj) + 1);
+    job->request.cwd = cursor;
+    job->request.die_with_parent = die_with_parent;
+    job->request.child_mask = thread_child_mask;
+    job->request.child_mask_set = 1;
+    release_arguments(&arguments);
+
+    pthread_mutex_lock(&queue_lock);
+    /* Only the commands that start together wait here: a sorted list is enough. */
+    link = &queue_head;
+    while (*link != NULL && (*link)->rank <= rank) {
+        link = &(*link)->next;
+    }
+    job->next = *link;
+    *link = job;
+    pthread_cond_signal(&queue_ready);
+    pthread_mutex_unlock(&queue_lock);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"spawn", spawn, METH_VARARGS, spawn_doc},
+    {"start_thread", start_thread, METH_NOARGS, start_thread_doc},
+    {"submit", submit, METH_VARARGS, submit_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -314,7 +552,8 @@ PyInit__spawn(void)
         PyModule_AddIntConstant(created, "STAGE_CWD", STAGE_CWD) < 0 ||
         PyModule_AddIntConstant(created, "STAGE_EXEC", STAGE_EXEC) < 0 ||
         PyModule_AddIntConstant(created, "STAGE_OTHER", STAGE_OTHER) < 0 ||
-        PyModule_AddIntConstant(created, "STAGE_FORK", STAGE_FORK) < 0) {
+        PyModule_AddIntConstant(created, "STAGE_FORK", STAGE_FORK) < 0 ||
+        PyModule_AddIntConstant(created, "RESULT_SIZE", (long)sizeof(struct result)) < 0) {
         Py_DECREF(created);
         return NULL;
     }

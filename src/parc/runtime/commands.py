@@ -46,13 +46,11 @@ PIPE_LINGER = 0.2
 
 
 class CommandRunner(Protocol):
-    async def run(
-        self, command: str, step: PlanStep, log: StepLog, rank: int | None = None
-    ) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         """Run one command to its end and return how it ended.
 
-        `rank` orders the commands of steps that the executor started
-        together, lowest first; it is None for a command that starts alone.
+        `rank` is the order in which the executor started the step: when
+        several commands wait to be started, those of a lower rank go first.
         Cancellation ends the command (for processes: SIGTERM to the group,
         SIGKILL after the grace period) before the Cancelled propagates.
         """
@@ -94,9 +92,7 @@ class ProcessRunner:
         for process in list(self.running):
             process.signal_group(signum)
 
-    async def run(
-        self, command: str, step: PlanStep, log: StepLog, rank: int | None = None
-    ) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         cwd = self._directory(step.cwd)
         signals_before = len(self.signals_sent)
         process, error = await spawn_async(

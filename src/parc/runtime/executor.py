@@ -196,7 +196,7 @@ class _Executor:
         self.slots: dict[str, int] = {}
         self.released_slots: list[int] = []  # a heap
         self.ranks = itertools.count()
-        """Numbers the steps that start together, which orders the starts of their commands."""
+        """Numbers the steps in the order they start, which orders the starts of their commands."""
         self.last_activity = 0.0
         self.interrupted_by: int | None = None
         self.killed = False
@@ -220,14 +220,12 @@ class _Executor:
 
             gate = self.options.gate
             while True:
-                ready = self.scheduler.start_ready()
-                for step in ready:
+                for step in self.scheduler.start_ready():
                     self.start_times[step.name] = trio.current_time()
                     self.last_activity = trio.current_time()
                     slot = self._free_slot()
                     self.slots[step.name] = slot
-                    rank = next(self.ranks) if len(ready) > 1 else None
-                    nursery.start_soon(self._run_step, step, slot, rank, send)
+                    nursery.start_soon(self._run_step, step, slot, next(self.ranks), send)
                 # A parc killed before this commit loses only the ends
                 # handled above, and their steps run again in the next build.
                 if gate is not None:
@@ -283,11 +281,7 @@ class _Executor:
     # One step.
 
     async def _run_step(
-        self,
-        step: PlanStep,
-        slot: int,
-        rank: int | None,
-        send: trio.MemorySendChannel[StepResult],
+        self, step: PlanStep, slot: int, rank: int, send: trio.MemorySendChannel[StepResult]
     ) -> None:
         gate = self.options.gate
         if gate is not None:
@@ -313,9 +307,7 @@ class _Executor:
                     log.note(f"parc: {attempt_label(attempt, step)}")
                 if attempt > 1:
                     self.reporter.step_retrying(step, attempt, verdict)
-                # Only the first command starts together with other steps.
-                first_rank = rank if attempt == 1 else None
-                status, verdict = await self._attempt(step, attempt, log, first_rank)
+                status, verdict = await self._attempt(step, attempt, log, rank)
                 if verdict.status not in (Status.FAILED, Status.TIMED_OUT):
                     break  # success, cancelled, or a command that cannot start
         finally:
@@ -331,7 +323,7 @@ class _Executor:
         send.send_nowait(result)
 
     async def _attempt(
-        self, step: PlanStep, attempt: int, log: StepLog, rank: int | None
+        self, step: PlanStep, attempt: int, log: StepLog, rank: int
     ) -> tuple[ExitStatus | None, Verdict]:
         """Run every command of one attempt, within the step's timeout.
 
@@ -359,7 +351,7 @@ class _Executor:
             for command in step.commands:
                 if self.interrupted_by is not None:
                     break
-                status = await self.runner.run(command, step, log, rank if first_command else None)
+                status = await self.runner.run(command, step, log, rank)
                 if not status.ok:
                     break
                 first_command = False

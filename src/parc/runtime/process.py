@@ -25,11 +25,11 @@ import ctypes
 import enum
 import errno
 import functools
-import heapq
 import itertools
 import logging
 import os
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -409,41 +409,21 @@ def _start_error(error: OSError, cwd: str) -> str:
     return error.strerror or str(error)
 
 
-@attrs.frozen
-class _Request:
-    """A command waiting in `_Starter`'s queue: what `_native.spawn` needs to start it."""
-
-    command: str
-    cwd: str
-    environment: list[bytes]
-    output_fd: int
-
-
 class _Starter:
-    """Starts commands with the extension on the event loop's thread, lowest rank first.
+    """Starts commands on the thread of the `_spawn` extension, off the event loop.
 
-    A command without a rank starts at once. A task with a ranked command
-    queues it, then yields once without a cancellation point, so that the
-    other tasks that run in the same trio batch queue theirs. The first of
-    them to run again starts every queued command, in the order of their
-    ranks. Without that pause the commands of steps that start together
-    would start in the order their tasks ran, which trio reverses in half
-    of its batches. A command that starts alone does without the pause and
-    the trio round trip it costs.
-
-    `vfork` suspends the event loop until the child has called exec: about
-    0.1 ms for `sh -c true` on the 2-core development machine, and longer
-    while both cores are busy, time in which parc uses no CPU. Handing the
-    command to a thread of its own cost more CPU, to wake the thread and to
-    read its result through a pipe in a task of its own: parc's own CPU on
-    a build of 1,001 `true` steps was 0.635 s against 0.580 s now (medians
-    of 10 runs), for about the same wall time.
+    While a child waits for a CPU to reach exec, the event loop reads the
+    output of other steps and reaps them. Each command is submitted with a
+    ticket; whichever waiting task finds the result pipe readable reads
+    every record there and wakes the others.
     """
 
     def __init__(self) -> None:
+        self.fd = _native.start_thread()
         self.tickets = itertools.count()
-        self.queue: list[tuple[int, int, _Request]] = []  # a heap of (rank, ticket, request)
-        self.results: dict[int, int | OSError | ValueError] = {}
+        self.results: dict[int, tuple[int, int, int]] = {}
+        self.reading = False
+        self.arrived = trio.Event()
 
     async def start(
         self,
@@ -451,78 +431,66 @@ class _Starter:
         cwd: str,
         environment: list[bytes],
         output_fd: int,
-        rank: int | None,
+        die: bool,
+        rank: int = 0,
     ) -> int:
         """Start `/bin/sh -c command` and return its pid; raise OSError when it cannot.
 
-        `environment` is encoded for execve (`encode_environment`). Once the
-        command is queued, it is started even if the calling task is
-        cancelled meanwhile: the caller must end it.
-
-        Raises:
-            OSError: the command cannot start.
-            ValueError: the command or its environment contains a null byte.
+        `environment` is encoded for execve (`encode_environment`). Of the
+        commands waiting for the thread, those of a lower `rank` start first.
         """
-        request = _Request(command, cwd, environment, output_fd)
-        if rank is None:
-            return _spawn_request(request)
         ticket = next(self.tickets)
-        heapq.heappush(self.queue, (rank, ticket, request))
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        if ticket not in self.results:
-            self._start_queued()
-        result = self.results.pop(ticket)
-        if isinstance(result, OSError | ValueError):
-            raise result
-        starting.discard(result)
-        return result
+        argv = [SHELL.encode(), b"-c", os.fsencode(command)]
+        path = os.fsencode(cwd)
+        _native.submit(ticket, rank, argv[0], argv, environment, path, _devnull(), output_fd, die)
+        # The start takes a bounded time and must not be abandoned: the
+        # command would run with no one to end it.
+        with trio.CancelScope(shield=True):
+            while ticket not in self.results:
+                if self.reading:
+                    await self.arrived.wait()
+                    continue
+                self.reading = True
+                try:
+                    await trio.lowlevel.wait_readable(self.fd)
+                    self._read_records()
+                finally:
+                    self.reading = False
+                    arrived, self.arrived = self.arrived, trio.Event()
+                    arrived.set()
+        pid, stage, error = self.results.pop(ticket)
+        if stage == _native.STAGE_NONE:
+            starting.discard(pid)
+            return pid
+        filename = {_native.STAGE_CWD: cwd, _native.STAGE_EXEC: SHELL}.get(stage)
+        raise OSError(error, os.strerror(error), filename)
 
-    def _start_queued(self) -> None:
-        while self.queue:
-            _, ticket, request = heapq.heappop(self.queue)
+    def _read_records(self) -> None:
+        size = _native.RESULT_SIZE
+        while True:
             try:
-                pid = _spawn_request(request)
-            except (OSError, ValueError) as error:
-                # Raised in the task that queued the command, not in this one.
-                self.results[ticket] = error
-                continue
-            starting.add(pid)
-            self.results[ticket] = pid
-
-
-def _spawn_request(request: _Request) -> int:
-    """Start a command with the extension and return its pid; raise OSError when it cannot."""
-    argv = [SHELL.encode(), b"-c", os.fsencode(request.command)]
-    return _native.spawn(
-        argv[0],
-        argv,
-        request.environment,
-        os.fsencode(request.cwd),
-        _devnull(),
-        request.output_fd,
-        True,
-    )
+                data = os.read(self.fd, size * 256)
+            except BlockingIOError:
+                return
+            for ticket, pid, stage, error, _ in struct.iter_unpack("qiiii", data):
+                self.results[ticket] = (pid, stage, error)
+                if stage == _native.STAGE_NONE:
+                    starting.add(pid)
+            if len(data) < size * 256:
+                return
 
 
 starting: set[int] = set()
-"""Commands that `_Starter` started for another task, which has not taken them yet.
+"""Commands that the extension's thread started and whose task has not taken them yet.
 
-They are children of parc before a runner records them as shells, so the
-search for orphans leaves them out.
+Their pids are in the children lists of parc's threads before a runner
+knows them as shells, so the search for orphans leaves them out.
 """
 
 
-_STARTER: trio.lowlevel.RunVar[_Starter] = trio.lowlevel.RunVar("parc_starter")
-
-
+@functools.cache
 def _starter() -> _Starter:
-    """Return the starter of the current trio run, made at the first call."""
-    try:
-        return _STARTER.get()
-    except LookupError:
-        starter = _Starter()
-        _STARTER.set(starter)
-        return starter
+    return _Starter()
 
 
 async def spawn_async(
@@ -530,15 +498,14 @@ async def spawn_async(
     cwd: str,
     env: Mapping[str, str],
     environment: list[bytes] | None = None,
-    rank: int | None = None,
+    rank: int = 0,
 ) -> tuple[GroupProcess | None, str | None]:
-    """Start `command` as `spawn` does, with the commands of other tasks that start with it.
+    """Start `command` as `spawn` does, on the extension's thread when there is one.
 
-    Call it from the event loop's thread, which lives as long as the
-    command, as the parent-death signal requires. `environment` is `env`
-    encoded for execve, if the caller has it already. Of the commands that
-    start together, those of a lower `rank` start first; a command without
-    a rank starts at once.
+    That thread lives as long as parc, so the parent-death signal holds for
+    the command's whole life. `environment` is `env` encoded for execve, if
+    the caller has it already. When several commands wait for the thread,
+    those of a lower `rank` start first.
     """
     if not _works(SpawnMethod.NATIVE):
         return spawn(command, cwd, env)
@@ -549,7 +516,7 @@ async def spawn_async(
     if environment is None:
         environment = encode_environment(env)
     try:
-        pid = await _starter().start(command, cwd, environment, write_fd, rank)
+        pid = await _starter().start(command, cwd, environment, write_fd, True, rank)
     except OSError as error:
         os.close(read_fd)
         if error.errno == errno.ENOSYS:  # no close_range before Linux 5.9
@@ -666,11 +633,10 @@ class _AdoptedChildren:
 
     Linux hands an orphan to the first thread of the subreaper that is not
     exiting, in the order the threads were created: the main thread while it
-    lives. On Linux 6.18, an orphan of a command started from another thread
-    was listed under the main thread only. The commands
-    themselves are children of the thread that started them, the event
-    loop's. When that is the main thread, the list names the running
-    shells too, and the search leaves them out without reading more.
+    lives (checked on Linux 6.18, where an orphan of a command started from
+    another thread was listed under the main thread only). The commands
+    themselves are children of the thread that started them, the
+    extension's thread, so the list is empty in a build without orphans.
 
     The file stays open: a read at offset 0 lists the children anew, one
     system call per search instead of a listing of every thread and an
