@@ -71,7 +71,7 @@ class FakeRunner:
         self.attempts: dict[str, int] = {}
         self.signals: list[tuple[float, int]] = []
 
-    async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         index = int(command.removeprefix("cmd"))
         if index == 0:
             self.attempts[step.name] = self.attempts.get(step.name, 0) + 1
@@ -126,6 +126,9 @@ class FakeGate:
 
     async def record(self, result: StepResult) -> None:
         self.recorded.append(result)
+
+    def flush(self) -> None:
+        pass
 
 
 @attrs.frozen

@@ -22,7 +22,7 @@ SPEC = Path(__file__).resolve().parents[2] / "bench" / "order" / "build.par"
 class SleepCounter:
     """Takes one tick of virtual time per `sleep` in the command."""
 
-    async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         await trio.sleep(command.count("sleep "))
         return ExitStatus(0)
 

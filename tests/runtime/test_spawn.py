@@ -8,10 +8,15 @@ not depend on the method: the subprocess method is the reference.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -143,6 +148,17 @@ def test_children_lists_name_every_child() -> None:
             child.wait()
 
 
+async def _adopted_orphan(marker: Path) -> int:
+    """Wait until the orphan writes its pid to `marker` and this process adopts it."""
+    while not marker.exists() or not marker.read_text().strip():
+        await trio.sleep(0.01)
+    orphan = int(marker.read_text())
+    # Its parent has exited once it belongs to this process.
+    while orphan not in {info.pid for info in iter_processes() if info.parent == os.getpid()}:
+        await trio.sleep(0.01)
+    return orphan
+
+
 @pytest.mark.trio
 @pytest.mark.parametrize("lists", [True, False], ids=["children-lists", "proc-scan"])
 async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bool) -> None:
@@ -160,17 +176,44 @@ async def test_orphans_that_left_the_session_are_ended(tmp_path: Path, lists: bo
         _, code = run_to_end(process)
         orphans.shells.discard(process.pid)
         assert code == 0
-        while not marker.exists() or not marker.read_text().strip():
-            await trio.sleep(0.01)
-        orphan = int(marker.read_text())
-        # Its parent has exited once it belongs to this process.
-        while orphan not in {info.pid for info in iter_processes() if info.parent == os.getpid()}:
-            await trio.sleep(0.01)
+        orphan = await _adopted_orphan(marker)
 
         ended = await orphans.end(1.0, name="leaver")
     finally:
         set_child_subreaper(was_subreaper)
 
+    assert ended == 1
+    assert not Path(f"/proc/{orphan}").exists()
+
+
+@pytest.mark.trio
+async def test_orphan_of_started_command_is_found(tmp_path: Path) -> None:
+    # The command starts on the extension's thread, and the search after a
+    # command reads only the main thread's children list: Linux must have
+    # handed the orphan to the main thread.
+    if not process._works(SpawnMethod.NATIVE) or child_pids() is None:
+        pytest.skip("needs the extension and the children lists of threads")
+    marker = tmp_path / "orphan.pid"
+    command = f"setsid sh -c 'echo $$ > {marker}; exec sleep 1010' > /dev/null 2>&1 &"
+    env = {"PATH": os.environ["PATH"], "PARC_STEP": "leaver"}
+    was_subreaper = set_child_subreaper(True)
+    orphans = Orphans()
+    try:
+        started, problem = await spawn_async(command, str(tmp_path), env)
+        assert started is not None, problem
+        _, code = run_to_end(started)
+        assert code == 0
+        orphan = await _adopted_orphan(marker)
+
+        found = [info.pid for info in orphans.find(None, "leaver")]
+        others = [info.pid for info in orphans.find(None, "another-step")]
+        ended = await orphans.end(1.0, name="leaver")
+    finally:
+        orphans.close()
+        set_child_subreaper(was_subreaper)
+
+    assert found == [orphan]
+    assert others == []
     assert ended == 1
     assert not Path(f"/proc/{orphan}").exists()
 
@@ -212,3 +255,57 @@ async def test_start_falls_back_without_the_extension(tmp_path: Path) -> None:
     output, code = run_to_end(started)
     assert code == 0
     assert output == reference
+
+
+def test_waiting_commands_start_by_rank(tmp_path: Path) -> None:
+    if not process._works(SpawnMethod.NATIVE):
+        pytest.skip("needs the extension")
+    from parc.runtime import _spawn as native
+
+    results = native.start_thread()
+    # With the result pipe shrunk to one page and nobody reading it, the
+    # thread blocks on the record after the filler commands, so the next
+    # commands all wait in its queue.
+    size = fcntl.fcntl(results, fcntl.F_GETPIPE_SZ)
+    fcntl.fcntl(results, fcntl.F_SETPIPE_SZ, 4096)
+    capacity = fcntl.fcntl(results, fcntl.F_GETPIPE_SZ) // native.RESULT_SIZE
+    null = os.open(os.devnull, os.O_RDWR)
+    environment = process.encode_environment({"PATH": os.environ["PATH"]})
+    argv = [b"/bin/sh", b"-c", b"true"]
+    directory = os.fsencode(tmp_path)
+
+    def submit(ticket: int, rank: int) -> None:
+        native.submit(ticket, rank, argv[0], argv, environment, directory, null, null, True)
+
+    records: list[tuple[int, int, int]] = []
+    try:
+        fillers = capacity + 1
+        for ticket in range(fillers):
+            submit(ticket, 0)
+        while _pipe_bytes(results) < capacity * native.RESULT_SIZE:
+            time.sleep(0.005)
+        for ticket, rank in ((fillers, 3), (fillers + 1, 1), (fillers + 2, 2), (fillers + 3, 0)):
+            submit(ticket, rank)
+        while len(records) < fillers + 4:
+            select.select([results], [], [])
+            data = os.read(results, native.RESULT_SIZE * 64)
+            records.extend(
+                (ticket, pid, stage)
+                for ticket, pid, stage, _, _ in struct.iter_unpack("qiiii", data)
+            )
+    finally:
+        for _, pid, stage in records:
+            if stage == native.STAGE_NONE:
+                os.waitpid(pid, 0)
+        fcntl.fcntl(results, fcntl.F_SETPIPE_SZ, size)
+        os.close(null)
+
+    assert all(stage == native.STAGE_NONE for _, _, stage in records)
+    started = [ticket for ticket, _, _ in records[fillers:]]
+    assert started == [fillers + 3, fillers + 1, fillers + 2, fillers]
+
+
+def _pipe_bytes(fd: int) -> int:
+    """Return how many bytes wait in a pipe."""
+    data = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    return int(struct.unpack("i", data)[0])

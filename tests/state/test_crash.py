@@ -65,9 +65,18 @@ with open("{JOURNAL}", "a") as journal:
 """
 
 
-def _spec() -> str:
+# Steps that end in groups: each group of ends is committed in one
+# transaction, once the steps after them have started.
+WIDE_JOBS = 6
+WIDE_STEPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    **{f"w{index}": ((), ("src/v.txt",)) for index in range(18)},
+    "join": (tuple(f"w{index}" for index in range(18)), ("src/w.txt",)),
+}
+
+
+def _spec(steps: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = STEPS) -> str:
     lines = [f'let python = "{sys.executable}"', ""]
-    for name, (after, inputs) in STEPS.items():
+    for name, (after, inputs) in steps.items():
         header = f"track {name} after {', '.join(after)}" if after else f"track {name}"
         reads = ", ".join(f'"{path}"' for path in inputs)
         arguments = " ".join(inputs)
@@ -82,14 +91,16 @@ def _spec() -> str:
     return "\n".join(lines)
 
 
-def _expected_outputs(root: Path) -> dict[str, str]:
+def _expected_outputs(
+    root: Path, steps: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = STEPS
+) -> dict[str, str]:
     """Compute every output from the inputs, as the steps would."""
     contents: dict[str, bytes] = {
         "src/v.txt": (root / "src/v.txt").read_bytes(),
         "src/w.txt": (root / "src/w.txt").read_bytes(),
     }
     expected: dict[str, str] = {}
-    for name, (_, inputs) in STEPS.items():  # written in dependency order
+    for name, (_, inputs) in steps.items():  # written in dependency order
         digest = hashlib.sha256(b"".join(contents[path] for path in inputs)).hexdigest()
         expected[name] = f"{name}:{digest}\n"
         contents[f"out/{name}.txt"] = expected[name].encode()
@@ -105,8 +116,10 @@ def _wait_for_journal(root: Path, lines: int, process: subprocess.Popen[bytes]) 
         time.sleep(0.002)
 
 
-def _ancestors_included(skipped: set[str]) -> bool:
-    return all(set(STEPS[name][0]) <= skipped for name in skipped)
+def _ancestors_included(
+    skipped: set[str], steps: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = STEPS
+) -> bool:
+    return all(set(steps[name][0]) <= skipped for name in skipped)
 
 
 def _integrity(database: Path) -> str:
@@ -167,3 +180,40 @@ def test_kill_9_at_random_points(project: Project) -> None:
             assert project.read(f"out/{name}.txt") == text, f"{context}: {name}"
 
     assert project.run_process("build", "-j", str(JOBS)).ran == []
+
+
+@pytest.mark.slow
+def test_kill_9_while_steps_end_in_groups(project: Project) -> None:
+    seed = int(os.environ.get("PARC_CRASH_SEED", str(time.time_ns() % 1_000_000)))
+    rng = random.Random(seed)
+    project.spec(_spec(WIDE_STEPS))
+    project.write("step.py", STEP_PROGRAM)
+    project.write("src/w.txt", "static\n")
+    (project.root / "out").mkdir()
+    command = project.command("build", "-j", str(WIDE_JOBS))
+
+    for round_number in range(max(1, ROUNDS // 2)):
+        context = f"seed {seed}, round {round_number}"
+        project.write("src/v.txt", f"round {round_number}\n")
+        process = subprocess.Popen(
+            command, cwd=project.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_for_journal(project.root, rng.randrange(1, len(WIDE_STEPS)), process)
+        time.sleep(rng.uniform(0, 0.03))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        finished = set(project.take_journal())
+
+        assert _integrity(project.root / ".parc" / "state.db") == "ok", context
+        after = project.build()
+        assert after.code == 0, f"{context}: {after.stdout}{after.stderr}"
+        skipped = set(WIDE_STEPS) - set(after.ran)
+
+        # Only the ends of one group, those of the steps that held the job
+        # slots, can wait for their commit when parc is killed.
+        assert skipped <= finished, f"{context}: skipped unfinished {skipped - finished}"
+        assert len(finished - skipped) <= WIDE_JOBS, f"{context}: reran {finished - skipped}"
+        assert _ancestors_included(skipped, WIDE_STEPS), f"{context}: skipped {sorted(skipped)}"
+        expected = _expected_outputs(project.root, WIDE_STEPS)
+        for name, text in expected.items():
+            assert project.read(f"out/{name}.txt") == text, f"{context}: {name}"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parc.runtime.state.files import CachedDigest, FileKey
 from parc.runtime.state.store import (
@@ -16,6 +19,8 @@ from parc.runtime.state.store import (
     SCHEMA_VERSION,
     StateError,
     StateStore,
+    StepRecord,
+    _row,
 )
 
 
@@ -202,3 +207,48 @@ def test_snapshot_in_read_only_directory(database: Path) -> None:
             assert snapshot.steps["lib"].status == RUNNING
     finally:
         database.parent.chmod(0o755)
+
+
+def _committed_status(database: Path) -> dict[str, str]:
+    """Read the step statuses that another process would see now."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return dict(connection.execute("SELECT name, status FROM steps").fetchall())
+    finally:
+        connection.close()
+
+
+def test_queued_ends_wait_for_flush(database: Path) -> None:
+    with StateStore.open(database) as store:
+        store.mark_started("lib")
+        store.record_end("lib", "succeeded", 1.0, "fp", commit=False)
+        store.record_end("cli", "failed", 2.0, commit=False)
+
+        assert store.steps["lib"].status == "succeeded"
+        assert store.steps["cli"].status == "failed"
+        assert _committed_status(database) == {"lib": RUNNING}
+
+        store.flush()
+        assert _committed_status(database) == {"lib": "succeeded", "cli": "failed"}
+
+
+def test_queued_ends_keep_serial_order(database: Path) -> None:
+    with StateStore.open(database) as store:
+        for name in ("c", "a", "b"):
+            store.record_end(name, "succeeded", 0.1, "fp", commit=False)
+        store.flush()
+    with StateStore.open(database) as store:
+        serials = {name: record.success_serial for name, record in store.steps.items()}
+    assert serials == {"c": 1, "a": 2, "b": 3}
+
+
+def test_close_writes_queued_ends(database: Path) -> None:
+    with StateStore.open(database) as store:
+        store.record_end("lib", "succeeded", 1.0, "fp", commit=False)
+    assert _committed_status(database) == {"lib": "succeeded"}
+
+
+@given(st.lists(st.floats(min_value=0, allow_nan=False, allow_infinity=False), max_size=5))
+def test_row_durations_are_json(durations: list[float]) -> None:
+    row = _row(StepRecord("lib", "succeeded", durations=durations))
+    assert row[-1] == json.dumps(durations)

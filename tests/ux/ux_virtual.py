@@ -36,7 +36,7 @@ class ScriptRunner:
     def __init__(self, scripts: Mapping[str, Script]) -> None:
         self.scripts = scripts
 
-    async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         script = self.scripts[step.name]
         for line in script.lines:
             log.write(f"{line}\n".encode())

@@ -14,7 +14,10 @@
  *
  * `spawn` starts a command from the calling thread. `submit` hands it to a
  * thread of this module that lives as long as the process, so the event
- * loop goes on while the child waits for a CPU to reach exec. The result
+ * loop goes on while the child waits for a CPU to reach exec. The thread
+ * starts the waiting command of the lowest rank first, so that when many
+ * steps start together, the one the scheduler chose first does not wait for
+ * the others. The result
  * comes back as a record on the pipe that `start_thread` returns. Linux
  * sends the parent-death signal when the thread that started the child
  * exits, and this thread never exits before the process does.
@@ -261,6 +264,7 @@ prepare_arguments(struct arguments *arguments, PyObject *argv_obj, PyObject *env
 struct job {
     struct job *next;
     long long ticket;
+    long long rank;
     struct request request;
     /* The strings and pointer arrays of `request`, in one allocation. */
     char storage[];
@@ -276,7 +280,8 @@ struct result {
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_ready = PTHREAD_COND_INITIALIZER;
-static struct job *queue_head, *queue_tail;
+/* Waiting jobs by rank, and in the order of their submission within a rank. */
+static struct job *queue_head;
 static int results[2] = {-1, -1};
 static sigset_t thread_child_mask;
 
@@ -296,9 +301,6 @@ run_thread(void *unused)
         }
         job = queue_head;
         queue_head = job->next;
-        if (queue_head == NULL) {
-            queue_tail = NULL;
-        }
         pthread_mutex_unlock(&queue_lock);
 
         memset(&record, 0, sizeof(record));
@@ -449,9 +451,11 @@ spawn(PyObject *module, PyObject *args)
 }
 
 PyDoc_STRVAR(submit_doc,
-"submit(ticket, path, argv, envp, cwd, stdin_fd, output_fd, die_with_parent)\n\n"
+"submit(ticket, rank, path, argv, envp, cwd, stdin_fd, output_fd, die_with_parent)\n\n"
 "Hand a command to the thread of `start_thread`, which starts it as `spawn`\n"
 "would and writes a record (ticket, pid, stage, errno) to the result pipe.\n"
+"Of the commands waiting for the thread, the one of the lowest `rank` starts\n"
+"first, and commands of one rank start in the order of submission.\n"
 "The descriptors must stay open until the record has arrived.");
 
 static PyObject *
@@ -462,15 +466,15 @@ submit(PyObject *module, PyObject *args)
     struct request request;
     char **argv, **envp;
     int stdin_fd, output_fd, die_with_parent;
-    long long ticket;
+    long long ticket, rank;
     size_t argc, envc, strings, pointers;
-    struct job *job;
+    struct job *job, **link;
     char *cursor;
     char **pointer_cursor;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "LSOOSiip:submit", &ticket, &arguments.path_obj, &argv_obj,
-                          &envp_obj, &arguments.cwd_obj, &stdin_fd, &output_fd,
+    if (!PyArg_ParseTuple(args, "LLSOOSiip:submit", &ticket, &rank, &arguments.path_obj,
+                          &argv_obj, &envp_obj, &arguments.cwd_obj, &stdin_fd, &output_fd,
                           &die_with_parent)) {
         return NULL;
     }
@@ -496,6 +500,7 @@ submit(PyObject *module, PyObject *args)
     }
     memset(job, 0, sizeof(struct job));
     job->ticket = ticket;
+    job->rank = rank;
     job->request = request;
     pointer_cursor = (char **)job->storage;
     cursor = job->storage + pointers;
@@ -512,12 +517,13 @@ submit(PyObject *module, PyObject *args)
     release_arguments(&arguments);
 
     pthread_mutex_lock(&queue_lock);
-    if (queue_tail == NULL) {
-        queue_head = job;
-    } else {
-        queue_tail->next = job;
+    /* Only the commands that start together wait here: a sorted list is enough. */
+    link = &queue_head;
+    while (*link != NULL && (*link)->rank <= rank) {
+        link = &(*link)->next;
     }
-    queue_tail = job;
+    job->next = *link;
+    *link = job;
     pthread_cond_signal(&queue_ready);
     pthread_mutex_unlock(&queue_lock);
     Py_RETURN_NONE;

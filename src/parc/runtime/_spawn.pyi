@@ -18,6 +18,7 @@ def spawn(
 def start_thread() -> int: ...
 def submit(
     ticket: int,
+    rank: int,
     path: bytes,
     argv: list[bytes],
     envp: list[bytes],

@@ -46,9 +46,11 @@ PIPE_LINGER = 0.2
 
 
 class CommandRunner(Protocol):
-    async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         """Run one command to its end and return how it ended.
 
+        `rank` is the order in which the executor started the step: when
+        several commands wait to be started, those of a lower rank go first.
         Cancellation ends the command (for processes: SIGTERM to the group,
         SIGKILL after the grace period) before the Cancelled propagates.
         """
@@ -90,11 +92,11 @@ class ProcessRunner:
         for process in list(self.running):
             process.signal_group(signum)
 
-    async def run(self, command: str, step: PlanStep, log: StepLog) -> ExitStatus:
+    async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         cwd = self._directory(step.cwd)
         signals_before = len(self.signals_sent)
         process, error = await spawn_async(
-            command, cwd, self.environment(step), self._encoded_environment(step)
+            command, cwd, self.environment(step), self._encoded_environment(step), rank
         )
         if process is None:
             # Checked only now, which saves a stat per command.
@@ -198,7 +200,10 @@ class ProcessRunner:
         """End and reap every process that any step left behind and parc adopted."""
         with trio.CancelScope(shield=True):
             steps = dict.fromkeys(self.orphans.sessions.values())
-            await self.orphans.end(min(self.grace, LEFTOVER_GRACE), steps=steps)
+            # Every thread's list, in case an orphan went to a thread other than the main one.
+            grace = min(self.grace, LEFTOVER_GRACE)
+            await self.orphans.end(grace, steps=steps, everywhere=True)
+            self.orphans.close()
 
 
 class _Watch:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import itertools
 import logging
 import math
 import signal
@@ -105,7 +106,15 @@ class StepGate(Protocol):
         ...
 
     async def record(self, result: StepResult) -> None:
-        """Learn how a step that was started ended."""
+        """Learn how a step that was started ended; it may be stored only at `flush`."""
+        ...
+
+    def flush(self) -> None:
+        """Store what `record` learned.
+
+        The executor calls it after every group of ends, once it has started
+        the steps that those ends made ready.
+        """
         ...
 
 
@@ -186,6 +195,8 @@ class _Executor:
         self.start_times: dict[str, float] = {}
         self.slots: dict[str, int] = {}
         self.released_slots: list[int] = []  # a heap
+        self.ranks = itertools.count()
+        """Numbers the steps in the order they start, which orders the starts of their commands."""
         self.last_activity = 0.0
         self.interrupted_by: int | None = None
         self.killed = False
@@ -207,13 +218,18 @@ class _Executor:
             if self.options.heartbeat:
                 nursery.start_soon(self._heartbeat, self.options.heartbeat)
 
+            gate = self.options.gate
             while True:
                 for step in self.scheduler.start_ready():
                     self.start_times[step.name] = trio.current_time()
                     self.last_activity = trio.current_time()
                     slot = self._free_slot()
                     self.slots[step.name] = slot
-                    nursery.start_soon(self._run_step, step, slot, send)
+                    nursery.start_soon(self._run_step, step, slot, next(self.ranks), send)
+                # A parc killed before this commit loses only the ends
+                # handled above, and their steps run again in the next build.
+                if gate is not None:
+                    gate.flush()
                 if self.scheduler.done():
                     break
                 self._finished(await receive.receive())
@@ -265,7 +281,7 @@ class _Executor:
     # One step.
 
     async def _run_step(
-        self, step: PlanStep, slot: int, send: trio.MemorySendChannel[StepResult]
+        self, step: PlanStep, slot: int, rank: int, send: trio.MemorySendChannel[StepResult]
     ) -> None:
         gate = self.options.gate
         if gate is not None:
@@ -291,7 +307,7 @@ class _Executor:
                     log.note(f"parc: {attempt_label(attempt, step)}")
                 if attempt > 1:
                     self.reporter.step_retrying(step, attempt, verdict)
-                status, verdict = await self._attempt(step, attempt, log)
+                status, verdict = await self._attempt(step, attempt, log, rank)
                 if verdict.status not in (Status.FAILED, Status.TIMED_OUT):
                     break  # success, cancelled, or a command that cannot start
         finally:
@@ -307,7 +323,7 @@ class _Executor:
         send.send_nowait(result)
 
     async def _attempt(
-        self, step: PlanStep, attempt: int, log: StepLog
+        self, step: PlanStep, attempt: int, log: StepLog, rank: int
     ) -> tuple[ExitStatus | None, Verdict]:
         """Run every command of one attempt, within the step's timeout.
 
@@ -335,7 +351,7 @@ class _Executor:
             for command in step.commands:
                 if self.interrupted_by is not None:
                     break
-                status = await self.runner.run(command, step, log)
+                status = await self.runner.run(command, step, log, rank)
                 if not status.ok:
                     break
                 first_command = False

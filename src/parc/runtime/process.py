@@ -426,16 +426,23 @@ class _Starter:
         self.arrived = trio.Event()
 
     async def start(
-        self, command: str, cwd: str, environment: list[bytes], output_fd: int, die: bool
+        self,
+        command: str,
+        cwd: str,
+        environment: list[bytes],
+        output_fd: int,
+        die: bool,
+        rank: int = 0,
     ) -> int:
         """Start `/bin/sh -c command` and return its pid; raise OSError when it cannot.
 
-        `environment` is encoded for execve (`encode_environment`).
+        `environment` is encoded for execve (`encode_environment`). Of the
+        commands waiting for the thread, those of a lower `rank` start first.
         """
         ticket = next(self.tickets)
         argv = [SHELL.encode(), b"-c", os.fsencode(command)]
         path = os.fsencode(cwd)
-        _native.submit(ticket, argv[0], argv, environment, path, _devnull(), output_fd, die)
+        _native.submit(ticket, rank, argv[0], argv, environment, path, _devnull(), output_fd, die)
         # The start takes a bounded time and must not be abandoned: the
         # command would run with no one to end it.
         with trio.CancelScope(shield=True):
@@ -491,12 +498,14 @@ async def spawn_async(
     cwd: str,
     env: Mapping[str, str],
     environment: list[bytes] | None = None,
+    rank: int = 0,
 ) -> tuple[GroupProcess | None, str | None]:
     """Start `command` as `spawn` does, on the extension's thread when there is one.
 
     That thread lives as long as parc, so the parent-death signal holds for
     the command's whole life. `environment` is `env` encoded for execve, if
-    the caller has it already.
+    the caller has it already. When several commands wait for the thread,
+    those of a lower `rank` start first.
     """
     if not _works(SpawnMethod.NATIVE):
         return spawn(command, cwd, env)
@@ -507,7 +516,7 @@ async def spawn_async(
     if environment is None:
         environment = encode_environment(env)
     try:
-        pid = await _starter().start(command, cwd, environment, write_fd, True)
+        pid = await _starter().start(command, cwd, environment, write_fd, True, rank)
     except OSError as error:
         os.close(read_fd)
         if error.errno == errno.ENOSYS:  # no close_range before Linux 5.9
@@ -619,6 +628,54 @@ def _children_listed() -> bool:
     return os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
 
 
+class _AdoptedChildren:
+    """The children list of parc's main thread, which is where Linux puts the orphans it adopts.
+
+    Linux hands an orphan to the first thread of the subreaper that is not
+    exiting, in the order the threads were created: the main thread while it
+    lives (checked on Linux 6.18, where an orphan of a command started from
+    another thread was listed under the main thread only). The commands
+    themselves are children of the thread that started them, the
+    extension's thread, so the list is empty in a build without orphans.
+
+    The file stays open: a read at offset 0 lists the children anew, one
+    system call per search instead of a listing of every thread and an
+    open, read and close of each thread's list.
+    """
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self._pid = 0
+
+    def read(self) -> set[int] | None:
+        """Return the main thread's children, or None when only every thread's list can tell."""
+        if not _children_listed() or not threading.main_thread().is_alive():
+            return None
+        pid = os.getpid()
+        if self._fd is None or self._pid != pid:
+            try:
+                self._fd = os.open(f"/proc/self/task/{pid}/children", os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return None
+            self._pid = pid
+        found: set[int] = set()
+        # As in `child_pids`, a list that is not empty is read twice.
+        for _ in range(2):
+            try:
+                data = os.pread(self._fd, 1 << 16, 0)
+            except OSError:
+                return None
+            if not data:
+                break
+            found.update(int(word) for word in data.split())
+        return found
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def read_environment_value(pid: int, name: str) -> str | None:
     """Return the value of `name` in the environment a process started with."""
     try:
@@ -651,12 +708,14 @@ class Orphans:
     looks the same as an unrelated child of the program that embeds parc,
     so it is left alone.
 
-    A search reads the children lists of parc's threads (`child_pids`) and
-    /proc/PID/stat of each child that is not one of its shells: in a build
-    without orphans, that is one read per thread. A kernel built without
-    these lists (CONFIG_PROC_CHILDREN) makes each search read
-    /proc/PID/stat of every process on the machine instead: about 0.8 ms
-    with 140 processes on the 2-core development machine.
+    The search after each command reads the children list of parc's main
+    thread (`_AdoptedChildren`), and /proc/PID/stat of each child that is
+    not one of its shells: in a build without orphans, that is one read.
+    The search at the end of a build (`everywhere`) reads the lists of all
+    of parc's threads (`child_pids`). A kernel built without these lists
+    (CONFIG_PROC_CHILDREN) makes each search read /proc/PID/stat of every
+    process on the machine instead: about 0.8 ms with 140 processes on the
+    2-core development machine.
     """
 
     def __init__(self) -> None:
@@ -666,6 +725,7 @@ class Orphans:
         """The shells not yet reaped; they are never orphans."""
         self.use_children_lists = True
         """Whether to look for orphans in the children lists of parc's threads, not all of /proc."""
+        self._adopted = _AdoptedChildren()
 
     def owner(self, info: ProcessInfo) -> str | None:
         """Return the step that `info` belongs to, or None when it belongs to none."""
@@ -676,11 +736,17 @@ class Orphans:
             return None  # a zombie's environment is gone
         return read_environment_value(info.pid, "PARC_STEP")
 
-    def find(self, steps: Mapping[str, object] | None, name: str | None) -> list[ProcessInfo]:
-        """Return parc's children that belong to step `name` (or to any step of `steps`)."""
+    def find(
+        self, steps: Mapping[str, object] | None, name: str | None, everywhere: bool = False
+    ) -> list[ProcessInfo]:
+        """Return parc's children that belong to step `name` (or to any step of `steps`).
+
+        With `everywhere`, the children of every thread of parc are
+        searched, not only those of the main thread.
+        """
         me = os.getpid()
         found: list[ProcessInfo] = []
-        for info in self._candidates():
+        for info in self._candidates(everywhere):
             if info.parent != me or info.pid in self.shells:
                 continue
             owner = self.owner(info)
@@ -690,9 +756,13 @@ class Orphans:
                 found.append(info)
         return found
 
-    def _candidates(self) -> Iterator[ProcessInfo]:
+    def _candidates(self, everywhere: bool) -> Iterator[ProcessInfo]:
         """Yield parc's children other than its shells, or every process when Linux cannot say."""
-        children = child_pids() if self.use_children_lists else None
+        children = None
+        if self.use_children_lists and not everywhere:
+            children = self._adopted.read()
+        if self.use_children_lists and children is None:
+            children = child_pids()
         if children is None:
             yield from iter_processes()
             return
@@ -702,18 +772,22 @@ class Orphans:
                 yield info
 
     async def end(
-        self, grace: float, name: str | None = None, steps: Mapping[str, object] | None = None
+        self,
+        grace: float,
+        name: str | None = None,
+        steps: Mapping[str, object] | None = None,
+        everywhere: bool = False,
     ) -> int:
         """End and reap the orphans of step `name`, or of every step in `steps`.
 
         Each orphan's whole process group gets SIGTERM, then SIGKILL after up
         to `grace` seconds. Killing an orphan hands its own children to parc,
-        so the search repeats until it finds nothing. Returns how many
-        orphans it ended.
+        so the search repeats until it finds nothing. `everywhere` is passed
+        to `find`. Returns how many orphans it ended.
         """
         ended = 0
         for _ in range(100):
-            orphans = self.find(steps, name)
+            orphans = self.find(steps, name, everywhere)
             if not orphans:
                 break
             living = [info for info in orphans if info.state != "Z"]
@@ -733,3 +807,7 @@ class Orphans:
                 _reap(info.pid)
                 ended += 1
         return ended
+
+    def close(self) -> None:
+        """Close the main thread's children list; a later search opens it again."""
+        self._adopted.close()

@@ -153,6 +153,8 @@ class IncrementalGate:
     async def record(self, result: StepResult) -> None:
         """Store how a started step ended; a success stores its fingerprint.
 
+        The state in memory changes at once; the database at the next `flush`.
+
         Raises:
             StateError: the state cannot be written.
         """
@@ -166,7 +168,9 @@ class IncrementalGate:
             if self.wall_offset is not None and result.started is not None:
                 started_ns = int((self.wall_offset + result.started) * 1e9)
         if status is not Status.SUCCEEDED:
-            self.store.record_end(step.name, status.value, result.duration, started_ns=started_ns)
+            self.store.record_end(
+                step.name, status.value, result.duration, started_ns=started_ns, commit=False
+            )
             return
         missing = self._missing_outputs(step)
         for path in missing:
@@ -184,7 +188,17 @@ class IncrementalGate:
             )
             if current.complete:
                 fingerprint = current.to_json()
-        self.store.record_end(step.name, SUCCEEDED, result.duration, fingerprint, started_ns)
+        self.store.record_end(
+            step.name, SUCCEEDED, result.duration, fingerprint, started_ns, commit=False
+        )
+
+    def flush(self) -> None:
+        """Commit the ends that `record` stored, in one transaction.
+
+        Raises:
+            StateError: the state cannot be written.
+        """
+        self.store.flush()
 
     def _missing_outputs(self, step: PlanStep) -> list[str]:
         """Return the `owns` paths without wildcards that do not exist.

@@ -2,9 +2,11 @@
 
 Per step it keeps the status of the last run, the fingerprint and serial of
 the last success, and the durations of recent successful runs. It also keeps
-the digest cache of files. Every change is one transaction, committed before
-parc goes on, so a parc killed at any moment leaves either the state before
-a change or the state after it.
+the digest cache of files. Every change is one transaction, so a parc killed
+at any moment leaves either the state before a change or the state after it.
+Changes are committed before parc goes on, except the ends of steps recorded
+with `commit=False`: those wait for `flush`, which the build calls once per
+group of steps that ended together, after it has started their successors.
 
 The database runs in WAL mode with `synchronous=NORMAL`: a commit survives
 the death of the process, and a power loss can lose only the last commits,
@@ -119,6 +121,8 @@ class StateStore:
         self._next_serial = 0
         self._reserved_to = 0
         """The serials from `_next_serial` to `_reserved_to` are reserved for this store."""
+        self._queued: dict[str, StepRecord] = {}
+        """Records of ended steps that `flush` has not written yet, in the order they ended."""
 
     @classmethod
     def open(cls, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> StateStore:
@@ -202,6 +206,11 @@ class StateStore:
         return store
 
     def close(self) -> None:
+        """Write what is queued, then close the database; a failed write is logged, not raised."""
+        try:
+            self.flush()
+        except StateError as error:
+            logger.warning("%s", error)
         self.connection.close()
 
     def __enter__(self) -> StateStore:
@@ -299,6 +308,7 @@ class StateStore:
         duration: float,
         fingerprint: str | None = None,
         started_ns: int | None = None,
+        commit: bool = True,
     ) -> None:
         """Record how a started step ended; a success also stores its fingerprint.
 
@@ -307,7 +317,8 @@ class StateStore:
         success's fingerprint for `--explain`, but the step is no longer up to
         date. `duration` is in seconds. `started_ns` is the start in
         nanoseconds since the epoch, for a step that was not marked as
-        started.
+        started. Without `commit`, the record is queued for `flush`; the
+        records in memory change at once either way.
 
         Raises:
             StateError: the database cannot be written.
@@ -321,27 +332,36 @@ class StateStore:
         if success:
             record.fingerprint = fingerprint
             record.durations = [*record.durations, duration][-RECENT_DURATIONS:]
-        self._write(record, new_success=success)
-
-    def _write(self, record: StepRecord, new_success: bool) -> None:
         try:
-            serial = self._take_serial() if new_success else record.success_serial
-            self.connection.execute(
-                _UPSERT_STEP,
-                (
-                    record.name,
-                    record.status,
-                    record.started_ns,
-                    record.ended_ns,
-                    serial,
-                    record.fingerprint,
-                    json.dumps(record.durations),
-                ),
-            )
+            if success:
+                # Taken now, so that serials follow the order of the ends.
+                record.success_serial = self._take_serial()
+            self.steps[name] = record
+            if commit:
+                self.connection.execute(_UPSERT_STEP, _row(record))
+            else:
+                self._queued[name] = record
         except sqlite3.Error as error:
             raise _state_error(self.path, "cannot be written", error) from None
-        record.success_serial = serial
-        self.steps[record.name] = record
+
+    def flush(self) -> None:
+        """Write the queued records of ended steps in one transaction.
+
+        Raises:
+            StateError: the database cannot be written; the records stay queued.
+        """
+        if not self._queued:
+            return
+        rows = [_row(record) for record in self._queued.values()]
+        try:
+            if len(rows) == 1:
+                self.connection.execute(_UPSERT_STEP, rows[0])  # a transaction of its own
+            else:
+                with self._transaction() as connection:
+                    connection.executemany(_UPSERT_STEP, rows)
+        except sqlite3.Error as error:
+            raise _state_error(self.path, "cannot be written", error) from None
+        self._queued.clear()
 
     def _take_serial(self) -> int:
         """Return the next success serial, reserving a block of them when none is left.
@@ -366,6 +386,7 @@ class StateStore:
         Raises:
             StateError: the database cannot be written.
         """
+        self.flush()
         try:
             with self._transaction() as connection:
                 if names is None:
@@ -412,6 +433,7 @@ class StateStore:
         Raises:
             StateError: the database cannot be written.
         """
+        self.flush()
         if not changed and not removed:
             return
         rows = [
@@ -449,6 +471,23 @@ _UPSERT_STEP = (
     "durations = excluded.durations"
 )
 """Write every column of a step's row, changing an existing row in place."""
+
+
+_StepRow = tuple[str, str, int | None, int | None, int | None, str | None, str]
+
+
+def _row(record: StepRecord) -> _StepRow:
+    """Return the values of `_UPSERT_STEP` for `record`."""
+    return (
+        record.name,
+        record.status,
+        record.started_ns,
+        record.ended_ns,
+        record.success_serial,
+        record.fingerprint,
+        # The JSON of a few finite floats, without the encoder's cost per call.
+        "[" + ", ".join(map(repr, record.durations)) + "]",
+    )
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
