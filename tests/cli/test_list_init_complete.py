@@ -145,6 +145,12 @@ def test_completion_offers_steps_and_variables(project: Path) -> None:
     assert _complete(project, "parc plan r", 2) == ["release"]
 
 
+def test_completion_skips_words_already_given(project: Path) -> None:
+    assert _complete(project, "parc build app ", 3) == ["cc=", "lib", "release"]
+    assert _complete(project, "parc build cc=clang a", 3) == ["app"]
+    assert _complete(project, "parc build cc=clang ", 3) == ["lib", "app", "release"]
+
+
 def test_completion_of_clean_and_check(project: Path) -> None:
     assert _complete(project, "parc clean ", 2) == ["cc=", "lib", "app", "release"]
     assert _complete(project, "parc clean r", 2) == ["release"]

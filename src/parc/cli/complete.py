@@ -24,17 +24,25 @@ def complete_arguments(
 
     Completion must never fail loudly, so a missing or broken spec offers nothing.
     """
-    return _complete(ctx, incomplete, steps=True)
+    return _complete(ctx, incomplete, _given(ctx, param), steps=True)
 
 
 def complete_overrides(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """Offer the spec's variables as `NAME=` overrides, for commands that take no targets."""
-    return _complete(ctx, incomplete, steps=False)
+    return _complete(ctx, incomplete, _given(ctx, param), steps=False)
 
 
-def _complete(ctx: click.Context, incomplete: str, steps: bool) -> list[CompletionItem]:
+def _given(ctx: click.Context, param: click.Parameter) -> set[str]:
+    """Return the targets and the `NAME=` of the overrides already on the command line."""
+    words = ctx.params.get(param.name or "") or ()
+    return {word.split("=", 1)[0] + "=" if "=" in word else word for word in words}
+
+
+def _complete(
+    ctx: click.Context, incomplete: str, given: set[str], steps: bool
+) -> list[CompletionItem]:
     from parc.grammar import parse
     from parc.grammar import syntax as s
 
@@ -47,12 +55,17 @@ def _complete(ctx: click.Context, incomplete: str, steps: bool) -> list[Completi
     items: list[CompletionItem] = []
     for statement in document.statements:
         if isinstance(statement, s.Step):
-            if steps and statement.name.text.startswith(incomplete):
+            name = statement.name.text
+            if steps and name.startswith(incomplete) and name not in given:
                 desc = next(
                     (b.value.literal_value() for b in statement.body if isinstance(b, s.Desc)), ""
                 )
                 items.append(CompletionItem(statement.name.text, help=desc or statement.kind))
-        elif isinstance(statement, s.Let) and f"{statement.name.text}=".startswith(incomplete):
+        elif (
+            isinstance(statement, s.Let)
+            and f"{statement.name.text}=".startswith(incomplete)
+            and f"{statement.name.text}=" not in given
+        ):
             value = statement.value.literal_value()
             items.append(CompletionItem(f"{statement.name.text}=", help=f"override `{value}`"))
     return items

@@ -15,8 +15,8 @@ command that starts with `#`, which could otherwise pass for such a line:
     # end of command 2
     cat out/list
 
-A last comment line counts the steps that are up to date. Every added line
-is a shell comment, so the text still runs as a script.
+When some steps are up to date, a last comment line counts them. Every
+added line is a shell comment, so the text still runs as a script.
 """
 
 from __future__ import annotations
