@@ -8,9 +8,10 @@ the no-op build can be imported without trio and the executor.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from parc.lazy import lazy_names
 
 if TYPE_CHECKING:
     from parc.runtime.executor import BuildResult, Options, StepGate, StepResult
@@ -49,13 +50,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 def log_path(root: Path, step: str) -> Path:

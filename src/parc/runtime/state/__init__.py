@@ -8,10 +8,10 @@ reports every step.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from parc.lazy import lazy_names
 from parc.runtime import STATE_DIR
 
 if TYPE_CHECKING:
@@ -48,13 +48,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 def state_directory(root: Path) -> Path:
