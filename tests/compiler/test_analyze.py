@@ -341,6 +341,75 @@ def test_cycle_of_after_entries_only() -> None:
     )
 
 
+CYCLE_OF_TWO = 'track a after b {\n    run "a"\n}\ntrack b after a {\n    run "b"\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("mistake", "code"),
+    [
+        ('track c {\n    run "{{ccc}} y"\n}\n', Codes.UNDEFINED_VARIABLE),
+        ('track c after zz {\n    run "c"\n}\n', Codes.UNDEFINED_STEP),
+        ('track c after c {\n    run "c"\n}\n', Codes.SELF_DEPENDENCY),
+        ('track a {\n    run "again"\n}\n', Codes.DUPLICATE_STEP),
+    ],
+)
+def test_cycle_reported_with_other_errors(mistake: str, code: Code) -> None:
+    codes = [error.code for error in errors(CYCLE_OF_TWO + mistake)]
+    assert codes == [Codes.CYCLE, code]
+
+
+def test_undefined_after_name_adds_no_edge() -> None:
+    text = 'track a after b, zz {\n    run "a"\n}\ntrack b after a, yy {\n    run "b"\n}\n'
+    found = errors(text)
+    assert [error.code for error in found] == [
+        Codes.UNDEFINED_STEP,
+        Codes.CYCLE,
+        Codes.UNDEFINED_STEP,
+    ]
+    assert found[1].message == "dependency cycle: a -> b -> a"
+
+
+def test_races_wait_for_cycles_and_undefined_steps() -> None:
+    text = (
+        'track gen after test, zz {\n    owns "gen/**"\n    run "g"\n}\n'
+        'track test after gen {\n    reads "gen/x"\n    run "t"\n}\n'
+    )
+    with pytest.raises(CompileError) as raised:
+        compile_text(text)
+    codes = [error.code for error in raised.value.diagnostics]
+    assert codes == [Codes.UNDEFINED_STEP, Codes.CYCLE]
+    assert raised.value.skipped == (
+        "races are checked once the dependency cycles and undefined steps in `after` are fixed"
+    )
+
+
+def test_race_not_guessed_from_undefined_step() -> None:
+    # `test` was meant to run after `gen`: without that edge the read would be a race.
+    text = (
+        'track gen {\n    owns "gen/**"\n    run "g"\n}\n'
+        'track test after gne {\n    reads "gen/x"\n    run "t"\n}\n'
+    )
+    with pytest.raises(CompileError) as raised:
+        compile_text(text)
+    assert [error.code for error in raised.value.diagnostics] == [Codes.UNDEFINED_STEP]
+    assert raised.value.skipped == "races are checked once the undefined steps in `after` are fixed"
+
+
+def test_no_races_skipped_without_reads() -> None:
+    with pytest.raises(CompileError) as raised:
+        compile_text('track a after zz {\n    owns "out/**"\n    run "a"\n}\n')
+    assert raised.value.skipped == ""
+
+
+def test_conflict_reported_with_cycle() -> None:
+    text = (
+        'track a after b {\n    owns "out/**"\n    run "a"\n}\n'
+        'track b after a, zz {\n    owns "out/b"\n    run "b"\n}\n'
+    )
+    codes = [error.code for error in errors(text)]
+    assert codes == [Codes.CYCLE, Codes.UNDEFINED_STEP, Codes.WRITE_CONFLICT]
+
+
 def test_self_dependency() -> None:
     [error] = errors('track a after a {\n    run "a"\n}\n')
     assert_diagnostic(error, Codes.SELF_DEPENDENCY, "step `a` runs after itself", 1, 15, 1)

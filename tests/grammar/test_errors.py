@@ -251,6 +251,13 @@ CASES = [
         Codes.SYNTAX,
         "expected `after` or `{`, found the end of the line",
         (1, 8, 1),
+        "move the `{` from line 2 to the end of the header: `track a {`",
+    ),
+    (
+        'track a\n    run "x"\n}\n',
+        Codes.SYNTAX,
+        "expected `after` or `{`, found the end of the line",
+        (1, 8, 1),
         "put the `{` that opens the block on the same line as its header",
     ),
     (
@@ -502,3 +509,49 @@ def test_unclosed_broken_block_stops_at_next_statement() -> None:
     found = errors('track 9a {\n    run "x"\n\ntrack b {\n    rn "y"\n}\n')
     assert [position(error)[0] for error in found] == [1, 5]
     assert found[1].help == "did you mean `run`?"
+
+
+# A step whose `{` is on the line below its header, as in Allman style: the
+# text, the one error's message and position, and its help.
+BRACE_ON_NEXT_LINE = [
+    (
+        'track a\n{\n    run "x"\n}\n',
+        "expected `after` or `{`, found the end of the line",
+        (1, 8, 1),
+        "move the `{` from line 2 to the end of the header: `track a {`",
+    ),
+    (
+        'track a after b,\n{\n    run "x"\n}\n',
+        "expected a name after `,`, found `{`",
+        (2, 1, 1),
+        "move the `{` from line 2 to the end of the header, in place of the `,` "
+        "that ends the list: `track a after b {`",
+    ),
+    (
+        'integrate a after b,\n    c  # the rest\n# a note\n\n{ run "x" }\n',
+        "expected `{`, found the end of the line",
+        (2, 18, 1),
+        "move the `{` from line 5 to the end of the header: `c {`",
+    ),
+    (
+        'track a after b, # "quoted"\n  c, # and more\n{\n  run "x"\n}\n',
+        "expected a name after `,`, found `{`",
+        (3, 1, 1),
+        "move the `{` from line 3 to the end of the header, in place of the `,` "
+        "that ends the list: `c {`",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "where", "help"), BRACE_ON_NEXT_LINE)
+def test_brace_on_next_line_one_error(
+    text: str, message: str, where: tuple[int, int, int], help: str
+) -> None:
+    # A later mistake is still found: the recovery skips only the block.
+    found = errors(text + 'track c {\n    run "c"\n}\nlet = "x"\n')
+    assert [error.message for error in found] == [
+        message,
+        "expected a name after `let`, found `=`",
+    ]
+    assert position(found[0]) == where
+    assert found[0].help == help

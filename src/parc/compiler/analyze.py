@@ -3,9 +3,12 @@
 Design note: the analyzer never stops at the first problem. Each check records
 diagnostics and gives the later checks the best value it can (a step with an
 undefined dependency keeps its other dependencies), so one run reports every
-independent error. Checks that need a sound graph (cycles, then file
-conflicts) run only when the earlier checks found no errors, because an
-unresolved name would make their findings misleading.
+independent error. Cycles are looked for among the dependencies that
+resolved: an undefined name in `after` adds no edge, and defining it later
+can add a cycle but not break one. Conflicts between `owns` globs do not
+depend on the graph at all. Races do, so they are checked only on a graph
+without cycles and without undefined names in `after`, where a missing
+dependency cannot pass for a race.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from parc.compiled import Compiled, GlobSite
-from parc.compiler.conflicts import check_files, check_spec_owned
+from parc.compiler.conflicts import check_conflicts, check_races, check_spec_owned
 from parc.compiler.cycles import find_cycles
 from parc.compiler.names import (
     STEP_VARIABLE,
@@ -100,6 +103,7 @@ class _Analyzer:
         self.root = root if root is not None else Path(self.source.name).resolve().parent
         self.overrides = overrides
         self.diagnostics: list[Diagnostic] = []
+        self.unresolved_after = False
 
     def error(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -144,19 +148,25 @@ class _Analyzer:
         self.diagnostics.extend(self.override_problems.diagnostics())
         self._warn_unused(lets, statements)
 
-        if not self.has_errors:
-            self.diagnostics.extend(find_cycles(self.source, list(self.steps), edges))
+        cycles = find_cycles(self.source, list(self.steps), edges)
+        self.diagnostics.extend(cycles)
         unowned_reads: tuple[GlobSite, ...] = ()
-        if self.check_files and not self.has_errors:
+        races_wait_for = self._races_wait_for(bool(cycles))
+        if self.check_files:
+            self.diagnostics.extend(check_conflicts(self.source, self.own_sites))
+        if self.check_files and not races_wait_for:
             implicit = frozenset((edge.step, edge.target) for edge in edges if edge.implicit)
-            files = check_files(self.source, plan_steps, self.read_sites, self.own_sites, implicit)
-            self.diagnostics.extend(files.diagnostics)
-            unowned_reads = files.unowned_reads
+            races = check_races(self.source, plan_steps, self.read_sites, self.own_sites, implicit)
+            self.diagnostics.extend(races.diagnostics)
+            unowned_reads = races.unowned_reads
         spec_owned = check_spec_owned(self.source, self.own_sites, self._spec_name())
         self.diagnostics.extend(self._name_overrides(spec_owned))
 
         if self.has_errors:
-            raise CompileError(self.diagnostics)
+            skipped = ""
+            if self.check_files and races_wait_for:
+                skipped = f"races are checked once the {races_wait_for} are fixed"
+            raise CompileError(self.diagnostics, skipped=skipped)
 
         plan = Plan(
             spec=self.source.name,
@@ -167,6 +177,17 @@ class _Analyzer:
         )
         warnings = tuple(sorted(self.diagnostics, key=Diagnostic.sort_key))
         return Compiled(plan, warnings, self.source, unowned_reads)
+
+    def _races_wait_for(self, cycles: bool) -> str:
+        """Name the errors that keep races from being checked, or return "" when none do."""
+        if not self.read_sites or not self.own_sites:
+            return ""  # no race is possible, so none is left unchecked
+        causes = []
+        if cycles:
+            causes.append("dependency cycles")
+        if self.unresolved_after:
+            causes.append("undefined steps in `after`")
+        return " and ".join(causes)
 
     def _name_overrides(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         """Add to each diagnostic about an `owns` glob the overrides that its value contains."""
@@ -353,6 +374,7 @@ class _Analyzer:
                     continue
                 if target not in self.steps:
                     self.error(self._undefined_step(reference, "after"))
+                    self.unresolved_after = True
                     continue
                 edges.append(Edge(name, target, reference.span))
         return edges

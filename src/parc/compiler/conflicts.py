@@ -61,7 +61,7 @@ class PrefixIndex:
 
 @attrs.frozen
 class FileCheck:
-    """The findings about files: conflicts and races, and the unowned reads.
+    """The races between steps, and the reads that no step owns.
 
     `unowned_reads` are the `reads` globs that no `owns` glob of any step
     overlaps. The caller decides whether files on disk match them, because
@@ -72,22 +72,13 @@ class FileCheck:
     unowned_reads: tuple[GlobSite, ...]
 
 
-def check_files(
-    source: Source,
-    steps: list[PlanStep],
-    reads: list[GlobSite],
-    owns: list[GlobSite],
-    implicit: frozenset[tuple[str, str]] = frozenset(),
-) -> FileCheck:
-    """Find every conflict between `owns` globs and every race.
+def check_conflicts(source: Source, owns: list[GlobSite]) -> list[Diagnostic]:
+    """Find every pair of steps whose `owns` globs cover a common path.
 
-    `steps` must have no dependency cycle. `implicit` contains the pairs
-    (step, dependency) that no `after` declares: those of an `integrate`
-    step without `after`, which runs after every track.
+    Unlike races, conflicts do not depend on the order of the steps, so this
+    check holds on a graph with cycles or undefined names.
     """
-    order = _Order(steps)
     diagnostics: list[Diagnostic] = []
-
     index = PrefixIndex()
     for site in owns:
         for other in sorted(index.candidates(site.glob), key=_site_key):
@@ -97,11 +88,33 @@ def check_files(
             if example is not None:
                 diagnostics.append(_conflict(source, other, site, example))
         index.add(site)
+    return diagnostics
 
+
+def check_races(
+    source: Source,
+    steps: list[PlanStep],
+    reads: list[GlobSite],
+    owns: list[GlobSite],
+    implicit: frozenset[tuple[str, str]] = frozenset(),
+) -> FileCheck:
+    """Find every read that may overlap another step's write, and the reads that no step owns.
+
+    `steps` must have no dependency cycle, and their `after` lists must be
+    complete, because a missing dependency would be reported as a race.
+    `implicit` contains the pairs (step, dependency) that no `after`
+    declares: those of an `integrate` step without `after`, which runs after
+    every track.
+    """
+    owners = PrefixIndex()
+    for site in owns:
+        owners.add(site)
+    order = _Order(steps)
+    diagnostics: list[Diagnostic] = []
     unowned: list[GlobSite] = []
     for read in reads:
         owned = False
-        for owner in sorted(index.candidates(read.glob), key=_site_key):
+        for owner in sorted(owners.candidates(read.glob), key=_site_key):
             ordered = owner.step == read.step or order.runs_after(read.step, owner.step)
             if ordered and owned:
                 continue  # no race, and the read is known to be owned

@@ -8,6 +8,8 @@ the statement being written.
 
 from __future__ import annotations
 
+import re
+
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -181,6 +183,10 @@ def _unexpected_token(
         return diagnostic, Span(open_brace.start, block_end)
 
     previous = _previous_token(error)
+    allman = _brace_on_next_line(source, text, error, token, previous)
+    if allman is not None:
+        return allman
+
     if previous == ",":
         # A list may continue on the next line, but a newline is not what
         # the user is missing here.
@@ -218,6 +224,94 @@ def _unexpected_token(
             return diagnostic, Span(start, comma + 1)
         return diagnostic, Span(start, span.end)
     return diagnostic, span
+
+
+def _brace_on_next_line(
+    source: Source, text: str, error: UnexpectedToken, token: Token, previous: str | None
+) -> tuple[Diagnostic, Span] | None:
+    """Report a step header whose `{` was written on a line of its own, if it is one.
+
+    The header ends at its line's end, where the parser wants `{` (or, after
+    a `,`, the next name on the following line, where it meets the `{`).
+    The diagnostic is the parser's, with a help that moves the brace; the
+    span to blank runs from the header's keyword to that `{`, so the block
+    under it is skipped like the block of any broken header.
+    """
+    header = _step_keyword(error)
+    if header is None:
+        return None
+    if token.type == "_NL" and "LBRACE" in _accepted(error):
+        brace = _next_code(text, token.start_pos or 0)
+        if brace is None or text[brace] != "{":
+            return None
+    elif token.type == "LBRACE" and previous == ",":
+        brace = token.start_pos or 0
+        if "\n" not in text[_previous_comma(error) or brace : brace]:
+            return None
+    else:
+        return None
+
+    span = _found_span(text, token)
+    words = _expected_words(_accepted(error) - ({"_NL"} if previous == "," else set()))
+    message = f"expected {words}"
+    if previous is not None:
+        message += f" after `{previous}`"
+    message += f", found {_found_words(token)}"
+    line = source.position(brace).line
+    fixed = _header_end(text, brace)
+    help = f"move the `{{` from line {line} to the end of the header: `{fixed} {{`"
+    if fixed.endswith(","):
+        help = (
+            f"move the `{{` from line {line} to the end of the header, "
+            f"in place of the `,` that ends the list: `{fixed[:-1].rstrip()} {{`"
+        )
+    diagnostic = Diagnostic(Codes.SYNTAX, message, source, span, help=help)
+    return diagnostic, Span(header.start_pos or 0, brace + 1)
+
+
+def _step_keyword(error: UnexpectedToken) -> Token | None:
+    """Return the `track` or `integrate` keyword of the step header that the error is in."""
+    parser = error.interactive_parser
+    if parser is None:
+        return None
+    for value in reversed(parser.parser_state.value_stack):
+        if isinstance(value, Token):
+            if value.type in ("TRACK", "INTEGRATE"):
+                return value
+            if value.type in ("LBRACE", "RBRACE"):
+                return None
+        elif value.data.startswith("__start"):
+            return None  # the statements before this one
+    return None
+
+
+_BLANK_OR_COMMENT = re.compile(r"(?:[ \t\f\r\n]+|#[^\n]*)*")
+
+
+def _next_code(text: str, offset: int) -> int | None:
+    """Return the offset of the first character after `offset` that is not blank or a comment."""
+    end = _BLANK_OR_COMMENT.match(text, offset)
+    assert end is not None  # the pattern matches the empty string
+    return end.end() if end.end() < len(text) else None
+
+
+def _header_end(text: str, brace: int) -> str:
+    """Return the code of the last header line above the `{` at `brace`, without its comment."""
+    line_end = text.rfind("\n", 0, brace)
+    while line_end > 0:
+        line_start = text.rfind("\n", 0, line_end) + 1
+        code = _STRING_OR_COMMENT.sub(_keep_strings, text[line_start:line_end]).strip()
+        if code:
+            return code
+        line_end = line_start - 1
+    return ""
+
+
+_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\[^\n])*"|#[^\n]*')
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    return "" if match.group().startswith("#") else match.group()
 
 
 def _found_span(text: str, token: Token) -> Span:

@@ -216,6 +216,7 @@ def _blank_lines(text: str, span: Span, whole_blocks: bool = True) -> tuple[str,
 
 
 _STRING_LITERAL = re.compile(r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""|"(?:[^"\\\n]|\\[^\n])*"')
+_COMMENT = re.compile(r"#[^\n]*")
 _TOP_LEVEL_START = re.compile(r"(?:let|env|pool|default|track|integrate)\b")
 
 
@@ -225,7 +226,8 @@ def _line_end(text: str, offset: int) -> int:
 
 
 def _opens_block(lines: str) -> bool:
-    code = _STRING_LITERAL.sub("", lines).split("#", 1)[0]
+    # A comment ends at its line's end, and the lines may hold several.
+    code = _COMMENT.sub("", _STRING_LITERAL.sub("", lines))
     return code.count("{") > code.count("}")
 
 
