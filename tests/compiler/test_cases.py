@@ -94,4 +94,5 @@ def test_docs_show_every_case_output() -> None:
         spec = min(CASES.glob(f"{code}-*.par"))
         expected = spec.with_suffix(".expected").read_text(encoding="utf-8")
         assert "```text\n" + expected + "```" in section, code
+        assert f"`{spec.name}`" in section, f"{code} quotes the output of {spec.name}"
         assert "**Fix:**" in section, code
