@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parc.dotparc import make_state_directory
+from parc.runtime.interrupts import pause_for_tests
 
 if TYPE_CHECKING:
     from parc.plan import Plan, PlanStep
@@ -184,6 +185,7 @@ def write_report_text(directory: Path, text: str) -> Path:
     Raises:
         OSError: the file cannot be written.
     """
+    pause_for_tests("last-build")
     path = directory / LAST_BUILD_NAME
     temporary = directory / f".{LAST_BUILD_NAME}.{os.getpid()}.tmp"
     make_state_directory(directory)
