@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from parc.cli import logs
-from parc.cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from parc.cli.errors import EXIT_INTERNAL, EXIT_USAGE, UserError
 
 if TYPE_CHECKING:
     import click
@@ -121,9 +121,10 @@ def _run_commands(arguments: list[str]) -> int:
 
     try:
         code = cli.main(args=arguments, prog_name="parc", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("parc: interrupted", err=True)
-        code = EXIT_INTERRUPTED
+    except click.exceptions.Abort as error:
+        # click turns a KeyboardInterrupt, and so a signal before the build, into Abort.
+        cause = error.__cause__
+        code = _interrupted(cause if isinstance(cause, KeyboardInterrupt) else error)
     except click.UsageError as error:
         click.echo(_usage_error(error), err=True)
         code = EXIT_USAGE
