@@ -5,7 +5,7 @@ trio's own SIGINT handler raises KeyboardInterrupt wherever the main thread
 happens to be, and SIGTERM and SIGHUP kill parc outright. During the
 shutdown of a build (reaping leftovers, closing the live display, writing
 the state and `.parc/last-build.json`), either would leave a traceback, a
-hidden cursor, an incomplete report or processes that nobody ends.
+hidden cursor, an incomplete report or processes left running.
 
 `SignalGuard` installs one handler for the three signals that never raises
 once the build has started (`arm`). It records each signal and forwards it
@@ -46,7 +46,7 @@ PAUSE_VARIABLE = "PARC_TEST_PAUSE_AT"
 """Names the shutdown phases, separated by commas, at which parc waits for a signal; for tests."""
 
 PAUSE_LIMIT = 30.0
-"""The longest a test pause waits for its signal, in seconds."""
+"""The maximum time a test pause waits for its signal, in seconds."""
 
 _Handler = Callable[[int, types.FrameType | None], object] | int | None
 
@@ -175,7 +175,7 @@ def with_late_signal(result: BuildResult | None) -> BuildResult | None:
 
     The executor sets `interrupted_by` only for a signal that came while it
     ran. A later one, during the shutdown, still means that the user asked
-    parc to stop, so the exit code says so, and a script that runs
+    parc to stop, so the exit code reports it, and a script that runs
     `parc build && deploy` does not deploy.
     """
     guard = _active
@@ -190,7 +190,7 @@ def pause_for_tests(phase: str) -> None:
     """Wait at `phase` of the shutdown until the next signal, when `PARC_TEST_PAUSE_AT` names it.
 
     parc creates the file `parc-paused-PHASE` in its working directory when
-    it starts to wait, so a test knows when to send the signal. The wait
+    it starts to wait, so a test can tell when to send the signal. The wait
     blocks the thread, trio's loop included, and ends after `PAUSE_LIMIT`
     seconds without a signal.
     """
