@@ -177,6 +177,9 @@ def with_late_signal(result: BuildResult | None) -> BuildResult | None:
     ran. A later one, during the shutdown, still means that the user asked
     parc to stop, so the exit code reports it, and a script that runs
     `parc build && deploy` does not deploy.
+
+    NOTE: a signal after the report is written (while the database closes
+    and the lock is released) is recorded but changes no exit code.
     """
     guard = _active
     if result is None or result.interrupted_by is not None or guard is None:

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parc.dotparc import make_state_directory
-from parc.runtime.interrupts import pause_for_tests
 
 if TYPE_CHECKING:
     from parc.plan import Plan, PlanStep
@@ -185,7 +184,12 @@ def write_report_text(directory: Path, text: str) -> Path:
     Raises:
         OSError: the file cannot be written.
     """
-    pause_for_tests("last-build")
+    if "PARC_TEST_PAUSE_AT" in os.environ:
+        # Imported here only: a no-op build writes this report, and must not
+        # import the signal handling that it does not need.
+        from parc.runtime.interrupts import pause_for_tests
+
+        pause_for_tests("last-build")
     path = directory / LAST_BUILD_NAME
     temporary = directory / f".{LAST_BUILD_NAME}.{os.getpid()}.tmp"
     make_state_directory(directory)
