@@ -70,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         _flush()
     except KeyboardInterrupt as error:
         code = _interrupted(error)
-    _ignore_signals_at_exit()
+    if argv is None:  # the process ends here; a caller that passes `argv` may go on
+        _ignore_signals_at_exit()
     sys.exit(code)
 
 
