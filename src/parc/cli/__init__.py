@@ -7,13 +7,15 @@ This is the only module that prints diagnostics and chooses exit codes:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from parc.cli import logs
-from parc.cli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from parc.cli.errors import EXIT_INTERNAL, EXIT_USAGE, UserError
 
 if TYPE_CHECKING:
     import click
@@ -42,9 +44,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         if code is None:
             logs.configure()
             code = _run_commands(arguments)
-    except KeyboardInterrupt:
-        _print_error("parc: interrupted")
-        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt as error:
+        code = _interrupted(error)
     except BrokenPipeError:
         # The reader of our output went away, as with `parc plan | head`.
         _silence_stdout()
@@ -58,8 +59,46 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             "Please report it with the spec that triggered it."
         )
         code = EXIT_INTERNAL
-    _flush()
+    except BaseExceptionGroup as group:
+        # trio wraps what its tasks raised. Handlers keep SIGINT, SIGTERM and
+        # SIGHUP from raising during a build, so this is the last guard.
+        interrupt = group.subgroup(KeyboardInterrupt)
+        if interrupt is None:
+            raise
+        code = _interrupted(_first_leaf(interrupt))
+    try:
+        _flush()
+    except KeyboardInterrupt as error:
+        code = _interrupted(error)
+    if argv is None:  # the process ends here; a caller that passes `argv` may go on
+        _ignore_signals_at_exit()
     sys.exit(code)
+
+
+def _ignore_signals_at_exit() -> None:
+    """Ignore SIGINT, SIGTERM and SIGHUP while the interpreter shuts down.
+
+    Everything is written and every process has ended by now. Python resets
+    the signals that have handlers to their default action while it shuts
+    down, so a signal then would kill parc without the exit code chosen
+    above, and what shuts down takes tens of milliseconds.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(signum, signal.SIG_IGN)
+
+
+def _interrupted(error: BaseException) -> int:
+    """Say that a signal stopped parc; return its exit code, 128 + the signal."""
+    signum = getattr(error, "signum", signal.SIGINT)
+    with contextlib.suppress(OSError, ValueError):
+        _print_error(f"parc: interrupted by {signal.Signals(signum).name}")
+    return 128 + signum
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _noop_build(arguments: list[str]) -> int | None:
@@ -83,9 +122,10 @@ def _run_commands(arguments: list[str]) -> int:
 
     try:
         code = cli.main(args=arguments, prog_name="parc", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("parc: interrupted", err=True)
-        code = EXIT_INTERRUPTED
+    except click.exceptions.Abort as error:
+        # click turns a KeyboardInterrupt, and so a signal before the build, into Abort.
+        cause = error.__cause__
+        code = _interrupted(cause if isinstance(cause, KeyboardInterrupt) else error)
     except click.UsageError as error:
         click.echo(_usage_error(error), err=True)
         code = EXIT_USAGE

@@ -264,6 +264,7 @@ def build(
 
     from parc.cli.incremental import run_incremental
     from parc.runtime import Options, run_plan
+    from parc.runtime.interrupts import guard_signals
 
     slots = _jobs_default() if jobs is None else (jobs or None)
     options = Options(
@@ -292,9 +293,13 @@ def build(
             _write_trace(trace_path, compiled.plan, result, started)
         return result
 
-    return run_incremental(
-        compiled.plan, options, run, force=force, explain=explain, wait=not no_wait
-    )
+    # Until `run_plan` arms it, the guard turns a signal into `Interrupted`,
+    # so Ctrl-C still gives up waiting for the lock. From then on, through
+    # the writing of the state and the report, it only records signals.
+    with guard_signals():
+        return run_incremental(
+            compiled.plan, options, run, force=force, explain=explain, wait=not no_wait
+        )
 
 
 def _choose_display(progress: str, output: str | None) -> tuple[Progress, OutputMode]:

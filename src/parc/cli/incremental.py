@@ -19,6 +19,7 @@ import click
 from parc.cli.errors import UserError
 from parc.plan import Plan, PlanStep
 from parc.runtime import BuildResult, Options
+from parc.runtime.interrupts import with_late_signal
 from parc.runtime.state import (
     Decision,
     IncrementalGate,
@@ -110,19 +111,25 @@ def run_incremental(
                     raise UserError(str(found)) from None
                 raise
             finally:
-                _finish(plan, gate, result, started)
+                result = _finish(plan, gate, result, started)
         finally:
             store.close()
     assert result is not None
     return result.exit_code
 
 
-def _finish(plan: Plan, gate: IncrementalGate, result: BuildResult | None, started: float) -> None:
-    """Save what the build learned and write its report; log failures, print nothing."""
+def _finish(
+    plan: Plan, gate: IncrementalGate, result: BuildResult | None, started: float
+) -> BuildResult | None:
+    """Save what the build learned and write its report; log failures, print nothing.
+
+    Returns `result`, marked as interrupted when a signal came after its steps ended.
+    """
     try:
         gate.close()
     except StateError as error:
         logger.warning("%s", error)
+    result = with_late_signal(result)
     exit_code = result.exit_code if result is not None else None
     report = build_report(
         plan,
@@ -138,6 +145,7 @@ def _finish(plan: Plan, gate: IncrementalGate, result: BuildResult | None, start
         write_last_build(state_directory(Path(plan.root)), report)
     except OSError as error:
         logger.warning("cannot write the build report: %s", error)
+    return result
 
 
 def find_state_error(error: BaseException) -> StateError | None:

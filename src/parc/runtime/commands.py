@@ -92,6 +92,15 @@ class ProcessRunner:
         for process in list(self.running):
             process.signal_group(signum)
 
+    def kill_now(self) -> None:
+        """Send SIGKILL to every running command, and stop giving leftovers a grace period.
+
+        It only sends signals and sets flags, so a signal handler may call it
+        at any point of the build or of its shutdown.
+        """
+        self.orphans.hurry = True
+        self.signal_all(signal.SIGKILL)
+
     async def run(self, command: str, step: PlanStep, log: StepLog, rank: int = 0) -> ExitStatus:
         cwd = self._directory(step.cwd)
         signals_before = len(self.signals_sent)

@@ -25,14 +25,13 @@ import trio
 
 from parc.plan import Plan, PlanStep
 from parc.runtime.commands import CommandRunner
+from parc.runtime.interrupts import HANDLED_SIGNALS, active_guard
 from parc.runtime.logs import StepLog
 from parc.runtime.process import ExitStatus, signal_name
 from parc.runtime.report import Reporter, attempt_label, format_seconds
 from parc.runtime.scheduler import Order, Scheduler, Status, Verdict
 
 logger = logging.getLogger("parc.runtime")
-
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @attrs.frozen
@@ -401,6 +400,15 @@ class _Executor:
     async def _watch_real_signals(
         self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
+        # The guard that `run_plan` installs handles the signals for the
+        # whole build, its shutdown included, and replays those that came
+        # before this task started.
+        guard = active_guard()
+        if guard is not None and guard.armed:
+            with guard.listen(trio.lowlevel.current_trio_token()) as received:
+                await self._watch_signals(received, task_status)
+            return
+
         # A signal that parc was started with ignored stays ignored, so that
         # `nohup parc build` survives the terminal closing and a build started
         # in the background by a script is not stopped by the script's Ctrl-C.

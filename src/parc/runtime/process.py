@@ -725,6 +725,8 @@ class Orphans:
         """The shells not yet reaped; they are never orphans."""
         self.use_children_lists = True
         """Whether to look for orphans in the children lists of parc's threads, not all of /proc."""
+        self.hurry = False
+        """Set at a second signal: `end` sends SIGKILL at once instead of waiting for the grace."""
         self._adopted = _AdoptedChildren()
 
     def owner(self, info: ProcessInfo) -> str | None:
@@ -796,7 +798,7 @@ class Orphans:
                 _signal_group(info.group, signal.SIGTERM)
             if living:
                 with trio.move_on_after(grace):
-                    while not all(_has_exited(info.pid) for info in living):
+                    while not self.hurry and not all(_has_exited(info.pid) for info in living):
                         await trio.sleep(0.01)
             for info in living:
                 _signal_group(info.group, signal.SIGKILL)

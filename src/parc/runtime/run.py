@@ -12,6 +12,7 @@ from parc.plan import Plan, PlanStep
 from parc.runtime import logs_directory
 from parc.runtime.commands import ProcessRunner
 from parc.runtime.executor import BuildResult, Options, execute
+from parc.runtime.interrupts import SignalGuard, guard_signals, pause_for_tests, with_late_signal
 from parc.runtime.logs import StepLog
 from parc.runtime.output import ThreadedOutput
 from parc.runtime.process import set_child_subreaper
@@ -35,7 +36,19 @@ def run_plan(
     resolve it first). `reporter` replaces the display; it then gets no
     output stream of its own.
     """
-    return trio.run(_run_plan, plan, options, out, mode, color, reporter, progress)
+    if not options.handle_signals:
+        return trio.run(_run_plan, plan, options, out, mode, color, reporter, progress, None)
+
+    # The guard is installed before trio.run, which then leaves SIGINT to
+    # it instead of raising KeyboardInterrupt wherever the signal lands.
+    with guard_signals() as guard:
+        if guard is not None:
+            guard.arm()
+        build = trio.run(_run_plan, plan, options, out, mode, color, reporter, progress, guard)
+        pause_for_tests("finished")
+        late = with_late_signal(build)
+        assert late is not None
+        return late
 
 
 async def _run_plan(
@@ -46,9 +59,14 @@ async def _run_plan(
     color: bool,
     reporter: Reporter | None,
     progress: Progress,
+    guard: SignalGuard | None,
 ) -> BuildResult:
     root = Path(plan.root)
     runner = ProcessRunner(root, dict(os.environ), options.grace)
+    if guard is not None:
+        # From the second signal on, whatever still runs gets SIGKILL at
+        # once, also after the executor has stopped listening.
+        guard.on_repeat.append(runner.kill_now)
     output = ThreadedOutput(out)
     display: Display | None = None
     if reporter is None:
@@ -74,11 +92,16 @@ async def _run_plan(
             try:
                 return await execute(plan, runner, active, options, open_log)
             finally:
+                pause_for_tests("executor")
                 await runner.close()
+                pause_for_tests("display")
                 if display is not None:
                     display.close()
+                pause_for_tests("drain")
                 with trio.CancelScope(shield=True):
                     await output.drain()
                 nursery.cancel_scope.cancel()
     finally:
         set_child_subreaper(was_subreaper)
+        if guard is not None:
+            guard.on_repeat.remove(runner.kill_now)

@@ -184,6 +184,12 @@ def write_report_text(directory: Path, text: str) -> Path:
     Raises:
         OSError: the file cannot be written.
     """
+    if "PARC_TEST_PAUSE_AT" in os.environ:
+        # Imported here only: a no-op build writes this report, and must not
+        # import the signal handling that it does not need.
+        from parc.runtime.interrupts import pause_for_tests
+
+        pause_for_tests("last-build")
     path = directory / LAST_BUILD_NAME
     temporary = directory / f".{LAST_BUILD_NAME}.{os.getpid()}.tmp"
     make_state_directory(directory)
