@@ -3,24 +3,32 @@
 Each case builds two identical projects, changes both the same way, and runs
 `parc build` in one as usual and in the other with `PARC_FAST_NOOP=0`. The
 exit codes, output, build reports and recorded state must be equal, and the
-debug log shows which cases the no-op path decided on its own.
+debug log shows which cases the no-op path decided on its own. Each case
+runs with stdout on a pipe and on a pseudo-terminal, whose bytes are
+compared when the no-op path decided.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import re
+import signal
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import click
+import pyte
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,6 +36,10 @@ from hypothesis import strategies as st
 from parc.cli import noop
 from parc.cli.build import build as build_command
 from parc.plan import PlanStep
+from parc.render import use_color
+from parc.runtime import live
+from parc.runtime import report as plain_report
+from parc.runtime.progress import Progress, resolve_progress
 from parc.runtime.scheduler import Status
 from parc.runtime.state import store
 
@@ -76,7 +88,12 @@ def make_project(root: Path, spec: str = SPEC) -> Path:
     return root
 
 
-def parc(root: Path, *arguments: str, fast: bool = True) -> subprocess.CompletedProcess[str]:
+def parc(
+    root: Path, *arguments: str, fast: bool = True, terminal: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run `parc build`; on a terminal, stdout is a pseudo-terminal with colour."""
+    if terminal:
+        return on_terminal(root, arguments, terminal_environment(fast))
     env = dict(os.environ, NO_COLOR="1", PARC_LOG="debug")
     env.pop("PARC_STEP", None)
     env[noop.SWITCH] = "1" if fast else "0"
@@ -88,6 +105,85 @@ def parc(root: Path, *arguments: str, fast: bool = True) -> subprocess.Completed
         timeout=120,
         env=env,
     )
+
+
+def terminal_environment(fast: bool, **extra: str) -> dict[str, str]:
+    """Return the environment of a person at a colour terminal, outside CI."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CI", "NO_COLOR", "PARC_STEP", "COLUMNS", "LINES")
+    }
+    env.update(TERM="xterm-256color", LANG="C.UTF-8", PARC_LOG="debug")
+    env[noop.SWITCH] = "1" if fast else "0"
+    env.update(extra)
+    return env
+
+
+def on_terminal(
+    root: Path, arguments: Sequence[str], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run `parc build` with stdout on a pseudo-terminal; stdout holds its bytes as Latin-1.
+
+    Stderr goes to a file, so the debug log that tells which path decided
+    stays off the terminal (the live display would capture it otherwise).
+    """
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    errors = root.parent / f"{root.name}.stderr"
+    with errors.open("w+b") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "parc", "build", *arguments],
+            cwd=root,
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        os.close(slave)
+        raw = bytearray()
+        try:
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError as error:
+                    if error.errno == errno.EINTR:
+                        continue
+                    break  # EIO: every copy of the other side is closed
+                if not data:
+                    break
+                raw.extend(data)
+            code = process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            os.close(master)
+        stderr.seek(0)
+        text = stderr.read().decode()
+    return subprocess.CompletedProcess(process.args, code, raw.decode("latin-1"), text)
+
+
+def screen_lines(raw: str) -> list[str]:
+    """Return the lines that a terminal shows after drawing `raw`, without trailing blanks."""
+    screen = pyte.Screen(100, 40)
+    pyte.ByteStream(screen).feed(raw.encode("latin-1"))
+    return [line.rstrip() for line in screen.display if line.strip()]
+
+
+def without_drawn_frames(raw: str) -> str:
+    """Keep the live display's last frame only, as if the build ended before the first one.
+
+    The normal path draws the region every 0.1 s, so on a loaded machine it
+    may draw it once before an up-to-date build ends.
+    """
+    hide = live.HIDE_CURSOR.decode()
+    if hide not in raw:
+        return raw
+    begin = live.SYNC_BEGIN.decode()
+    last = raw.rindex(begin)
+    first = raw.index(begin)
+    return raw[:first] + raw[last:].replace(live.SHOW_CURSOR.decode(), "")
 
 
 def state_rows(root: Path) -> list[tuple[Any, ...]]:
@@ -110,16 +206,20 @@ def report(root: Path) -> str:
     return _TIME.sub('"T"', text.replace(str(root), "ROOT"))
 
 
-def outcome(root: Path, completed: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+def outcome(
+    root: Path, completed: subprocess.CompletedProcess[str], terminal: bool = False
+) -> dict[str, Any]:
     """Return what a build did, with times and the project's path taken out.
 
     Lines are compared as sorted lists: steps that are decided at the same
     moment start, and are explained, in an order that trio varies. For the
     same reason the counters and the lines that measure timing are left out.
+    On a terminal, the lines are those left on the screen.
     """
     stderr = _DEBUG_LINE.sub("", completed.stderr).replace(str(root), "ROOT")
+    shown = "\n".join(screen_lines(completed.stdout)) if terminal else completed.stdout
     # The total leaves out the steps found up to date so far, so it varies too.
-    stdout = _COUNTER.sub("[n/N]", _TIMING_LINE.sub("", completed.stdout))
+    stdout = _COUNTER.sub("[n/N]", _TIMING_LINE.sub("", shown + "\n"))
     return {
         "exit": completed.returncode,
         "stdout": sorted(_ELAPSED.sub("Ns", stdout).splitlines()),
@@ -227,6 +327,7 @@ CASES: list[tuple[str, Callable[[Path], None], tuple[str, ...], bool]] = [
 ]
 
 
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipe", "terminal"])
 @pytest.mark.parametrize(
     ("change", "arguments", "decided"),
     [
@@ -235,19 +336,185 @@ CASES: list[tuple[str, Callable[[Path], None], tuple[str, ...], bool]] = [
     ],
 )
 def test_noop_path_matches_normal_path(
-    tmp_path: Path, change: Callable[[Path], None], arguments: tuple[str, ...], decided: bool
+    tmp_path: Path,
+    change: Callable[[Path], None],
+    arguments: tuple[str, ...],
+    decided: bool,
+    terminal: bool,
 ) -> None:
     outcomes = []
+    raw = []
     for fast, name in ((True, "fast"), (False, "normal")):
         root = make_project(tmp_path / name)
         assert parc(root, fast=False).returncode == 0
         change(root)
-        completed = parc(root, *arguments, fast=fast)
+        completed = parc(root, *arguments, fast=fast, terminal=terminal)
         assert (DECIDED in completed.stderr) == (fast and decided), completed.stderr
-        outcomes.append(outcome(root, completed))
+        outcomes.append(outcome(root, completed, terminal))
+        raw.append(_ELAPSED.sub("Ns", completed.stdout))
     fast_outcome, normal_outcome = outcomes
     for key in ("exit", "stdout", "stderr", "report", "state"):
         assert fast_outcome[key] == normal_outcome[key], key
+    if decided:
+        assert raw[0] == without_drawn_frames(raw[1])
+
+
+# Each display that `parc build` may choose on a terminal, and its environment.
+DISPLAYS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
+    ("live", (), {}),
+    ("live without colour", (), {"NO_COLOR": "1"}),
+    ("plain", ("--progress", "plain"), {}),
+    ("plain without colour", ("--progress", "plain"), {"NO_COLOR": "1"}),
+    ("quiet", ("--progress", "quiet"), {}),
+    ("quiet without colour", ("--progress", "quiet", "--output", "none"), {"NO_COLOR": "1"}),
+    ("dumb terminal", (), {"TERM": "dumb"}),
+    ("CI", (), {"CI": "true"}),
+    ("no TERM", (), {"TERM": ""}),
+]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "extra"),
+    [pytest.param(arguments, extra, id=name) for name, arguments, extra in DISPLAYS],
+)
+def test_noop_on_terminal_prints_same_bytes(
+    tmp_path: Path, arguments: tuple[str, ...], extra: dict[str, str]
+) -> None:
+    root = make_project(tmp_path / "project")
+    assert parc(root, fast=False).returncode == 0
+    printed = []
+    for fast in (True, False):
+        env = terminal_environment(fast, **extra)
+        if not extra.get("TERM", "x"):
+            del env["TERM"]
+        completed = on_terminal(root, arguments, env)
+        assert completed.returncode == 0
+        assert (DECIDED in completed.stderr) == fast, completed.stderr
+        printed.append(_ELAPSED.sub("Ns", completed.stdout))
+    assert printed[0] == without_drawn_frames(printed[1])
+    assert "parc: 3 up to date in Ns" in printed[0]
+
+
+_ENVIRONMENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "TERM": st.sampled_from(["", "dumb", "xterm-256color", "unknown", "Dumb"]),
+        "NO_COLOR": st.sampled_from(["", "1", "0"]),
+        "CI": st.sampled_from(["", "0", "false", "No", " true ", "1"]),
+    },
+)
+
+
+@given(
+    st.sampled_from(["auto", "plain", "quiet"]),
+    st.sampled_from([None, "grouped", "prefixed", "raw", "none"]),
+    st.booleans(),
+    _ENVIRONMENTS,
+)
+def test_display_chosen_as_build_chooses(
+    progress: str, output: str | None, isatty: bool, environ: dict[str, str]
+) -> None:
+    request = noop.Request((), {}, None, True, progress, output)
+    display = noop.choose_display(request, isatty, environ)
+    if display is None:
+        assert progress == "quiet" and output in ("prefixed", "raw")
+        return
+    shown = resolve_progress(Progress(progress), isatty, environ)
+    assert display.live == (shown is Progress.LIVE)
+
+    class Stream:
+        def isatty(self) -> bool:
+            return isatty
+
+    saved = {name: os.environ.get(name) for name in ("TERM", "NO_COLOR")}
+    try:
+        for name in saved:
+            os.environ.pop(name, None)
+            if name in environ:
+                os.environ[name] = environ[name]
+        expected = use_color(Stream())  # type: ignore[arg-type]
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+    assert display.color == expected
+
+
+def test_display_bytes_match_runtime() -> None:
+    assert noop.BOLD == plain_report._BOLD
+    assert noop.RESET == plain_report._RESET
+    assert noop.SYNC_BEGIN.encode() == live.SYNC_BEGIN
+    assert noop.SYNC_END.encode() == live.SYNC_END
+    assert noop.ERASE_REGION.encode() == live.ERASE_REGION
+
+
+# Signals during the no-op build, sent while it waits before writing the report.
+
+
+def start_paused(root: Path, ignore: str = "") -> subprocess.Popen[str]:
+    """Start a no-op build that waits for a signal before it writes the report."""
+    env = dict(os.environ, NO_COLOR="1", PARC_LOG="debug", PARC_TEST_PAUSE_AT="last-build")
+    env.pop("PARC_STEP", None)
+    env[noop.SWITCH] = "1"
+    command = f"trap '' {ignore}; exec {sys.executable} -m parc build" if ignore else ""
+    arguments = ["sh", "-c", command] if ignore else [sys.executable, "-m", "parc", "build"]
+    return subprocess.Popen(
+        arguments,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for_pause(root: Path, process: subprocess.Popen[str]) -> None:
+    marker = root / "parc-paused-last-build"
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "parc never paused"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signal_during_noop_build(tmp_path: Path, signum: int) -> None:
+    root = make_project(tmp_path)
+    assert parc(root).returncode == 0
+    before = (root / ".parc" / "last-build.json").read_text()
+    process = start_paused(root)
+    wait_for_pause(root, process)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 128 + signum, stderr
+    assert DECIDED not in stderr
+    assert f"parc: interrupted by {signal.Signals(signum).name}\n" in stderr
+    assert "Traceback" not in stderr
+    assert stdout == ""
+    assert sorted(path.name for path in (root / ".parc").glob(".*.tmp")) == []
+    # The report of the build before stays whole.
+    assert (root / ".parc" / "last-build.json").read_text() == before
+
+
+def test_ignored_signal_stays_ignored(tmp_path: Path) -> None:
+    """A SIGHUP then a SIGINT end the build with 130: the SIGHUP was ignored.
+
+    Python runs the handlers of pending signals in ascending order, so a
+    handled SIGHUP would come first and give 129, however close they come.
+    """
+    root = make_project(tmp_path)
+    assert parc(root).returncode == 0
+    process = start_paused(root, ignore="HUP")
+    wait_for_pause(root, process)
+    process.send_signal(signal.SIGHUP)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 128 + signal.SIGINT, stderr
+    assert "parc: interrupted by SIGINT\n" in stderr
 
 
 def test_noop_report_lists_each_step(tmp_path: Path) -> None:

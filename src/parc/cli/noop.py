@@ -9,23 +9,36 @@ taken now has the same canonical JSON text as the stored one. Then it
 writes `.parc/last-build.json` and prints the line the plain display
 prints, under the project lock.
 
+On a terminal it prints the bytes of the display that `parc build` would
+choose there: the line in bold unless colour is off, and under the live
+display inside the final frame, which erases a region that was never
+drawn. A build this short draws no other frame.
+
 It returns None, and the normal path runs, when anything is outside that
 case: an argument it does not recognise (`-B`, `-n`, `--explain`,
-`--trace`, `--help`, ...), a terminal on stdout, a spec that is not cached,
-a warning to print, a step to run, or a file whose cached digest it cannot
+`--trace`, `--progress live`, `--help`, ...), a spec that is not cached, a
+warning to print, a step to run, or a file whose cached digest it cannot
 trust. Only reads happen before that decision, so nothing is left to undo.
 `PARC_FAST_NOOP=0` turns the path off, which tests use to compare the two.
+
+SIGINT, SIGTERM and SIGHUP raise `Interrupted` here, which `parc.cli.main`
+reports as the normal path does, exit code 128 + the signal. The report's
+temporary file is removed on the way out, and a signal that was ignored
+when parc started stays ignored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
+import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+import types
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -74,6 +87,16 @@ NAME, COMMANDS, AFTER, ENV, CWD, READS, OWNS = 0, 3, 4, 6, 7, 8, 9
 UP_TO_DATE = "up to date"
 NOT_REQUESTED = "not requested"
 """The values of `Status.UP_TO_DATE` and `Status.NOT_REQUESTED` (a test checks them)."""
+
+# The bytes of the displays, from `parc.runtime.report` and
+# `parc.runtime.live`, which import attrs, trio and rich (a test checks them).
+BOLD = "\x1b[1m"
+RESET = "\x1b[0m"
+SYNC_BEGIN = "\x1b[?2026h"
+SYNC_END = "\x1b[?2026l"
+ERASE_REGION = "\r \x1b[J\r\x1b[2K"
+
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 Row = tuple[Any, ...]
 # A step's row in the state: name, status, success serial and fingerprint.
@@ -168,23 +191,43 @@ def parse_arguments(arguments: Sequence[str]) -> Request | None:
     return Request(tuple(targets), overrides, values.get("file"), wait, progress, output)
 
 
+class Interrupted(KeyboardInterrupt):
+    """A signal arrived during the no-op build; parc exits with 128 + `signum`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Display(NamedTuple):
+    """How the normal path would show the build: the live display or lines, with colour or not."""
+
+    live: bool
+    color: bool
+
+
 def try_build(arguments: Sequence[str]) -> int | None:
     """Run `parc build ARGUMENTS` as a no-op build; return its exit code, or None to fall back.
 
     Raises:
         KeyboardInterrupt, BrokenPipeError: as the normal path would let them pass.
+        Interrupted: SIGINT, SIGTERM or SIGHUP arrived.
     """
     if os.environ.get(SWITCH) == "0":
         return None
     request = parse_arguments(arguments)
-    if request is None or not _prints_plain_lines(request):
+    if request is None:
+        return None
+    display = choose_display(request, sys.stdout.isatty(), os.environ)
+    if display is None:
         return None
     # The path allocates many small objects and keeps them all: the
     # collector's passes over them would find nothing to free.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(request)
+        with _signals_interrupt():
+            return _build(request, display)
     except (UserError, OSError, sqlite3.Error) as error:
         # The normal path meets the same problem and reports it.
         logs.debug(_LOGGER, "no-op build: falling back: %s", error)
@@ -194,21 +237,56 @@ def try_build(arguments: Sequence[str]) -> int | None:
             gc.enable()
 
 
-def _prints_plain_lines(request: Request) -> bool:
-    """Tell whether the build would print plain or quiet lines without colour.
+def choose_display(request: Request, isatty: bool, environ: Mapping[str, str]) -> Display | None:
+    """Decide the display as `parc build` does; None for a usage error, which it reports.
 
-    On a terminal, `auto` means the live display, and plain lines have
-    colour, so a terminal is left to the normal path.
-    NOTE: that includes `--progress plain` and `NO_COLOR` on a terminal,
-    which print the same line as here.
+    `--progress auto` is live on a terminal whose `TERM` is set and not
+    `dumb`, outside CI. Colour needs a terminal, no `NO_COLOR` and a
+    `TERM` other than `dumb`; an unset `TERM` keeps it.
     """
-    if sys.stdout.isatty():
-        return False
     # Quiet progress rejects output modes that print lines as they come.
-    return request.progress != "quiet" or request.output not in ("prefixed", "raw")
+    if request.progress == "quiet" and request.output in ("prefixed", "raw"):
+        return None
+    if not isatty:
+        return Display(live=False, color=False)
+    in_ci = environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    live = request.progress == "auto" and environ.get("TERM", "dumb") != "dumb" and not in_ci
+    color = not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+    return Display(live, color)
 
 
-def _build(request: Request) -> int | None:
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Raise `Interrupted` at SIGINT, SIGTERM or SIGHUP in the block, once; keep ignored ones.
+
+    A second signal while the first unwinds is only dropped, so it cannot
+    cut short the removal of the report's temporary file.
+    """
+    received: list[int] = []
+
+    def interrupt(signum: int, frame: types.FrameType | None) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise Interrupted(signum)
+
+    previous: dict[int, Any] = {}
+    for signum in HANDLED_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler is signal.SIG_IGN:
+            continue
+        try:
+            signal.signal(signum, interrupt)
+        except ValueError:  # not the main thread, where Python sets no handler
+            break
+        previous[signum] = handler
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _build(request: Request, display: Display) -> int | None:
     path = find_spec(request.file)
     data, _ = read_spec(path)
     spec_root = path.resolve().parent
@@ -254,7 +332,13 @@ def _build(request: Request) -> int | None:
     if len(rows) > len(requested):
         counts.append(f"{len(rows) - len(requested)} {NOT_REQUESTED}")
     summary = ", ".join(counts) if counts else "nothing to do"
-    sys.stdout.write(f"parc: {summary} in {format_seconds(ended - started)}\n")
+    line = f"parc: {summary} in {format_seconds(ended - started)}"
+    if display.color:
+        line = f"{BOLD}{line}{RESET}"
+    text = f"{line}\n"
+    if display.live:
+        text = f"{SYNC_BEGIN}{ERASE_REGION}{text}{SYNC_END}"
+    sys.stdout.write(text)
     sys.stdout.flush()
     return EXIT_OK
 
