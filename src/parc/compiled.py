@@ -1,4 +1,4 @@
-"""What a compile returns, kept apart from the compiler so that a cached plan loads without it.
+"""The results of a compile, kept apart from the compiler so that a cached plan loads without it.
 
 `parc.cli.plan_cache` rebuilds these classes from `.parc/plan-cache`; it
 must not import the parser, Lark or the semantic checks to do so.

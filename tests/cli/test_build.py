@@ -123,7 +123,7 @@ def test_negative_jobs_is_invalid() -> None:
             build_command.make_context("build", arguments)
 
 
-def test_jobs_with_word_not_a_step_is_usage_error(tmp_path: Path) -> None:
+def test_jobs_word_is_usage_error(tmp_path: Path) -> None:
     root = spec(tmp_path, 'track test { run "true" }\n')
     for arguments in (["-j", "abc"], ["-kj", "abc"], ["-j", "abc", "test"]):
         completed = build(root, *arguments)

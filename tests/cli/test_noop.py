@@ -123,7 +123,7 @@ def terminal_environment(fast: bool, **extra: str) -> dict[str, str]:
 def on_terminal(
     root: Path, arguments: Sequence[str], env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    """Run `parc build` with stdout on a pseudo-terminal; stdout holds its bytes as Latin-1.
+    """Run `parc build` with stdout on a pseudo-terminal, decoded as Latin-1.
 
     Stderr goes to a file, so the debug log that tells which path decided
     stays off the terminal (the live display would capture it otherwise).
@@ -256,7 +256,7 @@ def add_step_that_always_runs(root: Path) -> None:
 
 
 def fail_last_run(root: Path) -> None:
-    """Make `c` fail once, then restore its command, so only its record says it failed."""
+    """Make `c` fail once, then restore its command, so only its record shows the failure."""
     spec = root / "build.par"
     original = spec.read_text()
     spec.write_text(original.replace("cp -p src/c.txt out/c.txt", "false"))
@@ -304,7 +304,7 @@ CASES: list[tuple[str, Callable[[Path], None], tuple[str, ...], bool]] = [
     ("nothing changed", nothing, (), True),
     ("nothing changed, -j", nothing, ("-j", "2"), True),
     ("one target", nothing, ("b",), True),
-    # The cache holds the compile without overrides, so this one is compiled.
+    # The cache contains the compile without overrides, so this one is compiled.
     ("override given", nothing, ("greeting=hello",), False),
     ("quiet progress", nothing, ("--progress", "quiet", "--output", "none"), True),
     ("input changed", touch_input, (), False),
@@ -417,7 +417,8 @@ def test_display_chosen_as_build_chooses(
     request = noop.Request((), {}, None, True, progress, output)
     display = noop.choose_display(request, isatty, environ)
     if display is None:
-        assert progress == "quiet" and output in ("prefixed", "raw")
+        assert progress == "quiet"
+        assert output in ("prefixed", "raw")
         return
     shown = resolve_progress(Progress(progress), isatty, environ)
     assert display.live == (shown is Progress.LIVE)

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 SHUTDOWN_PHASES = ("executor", "display", "drain", "finished", "last-build")
 
-# The background job holds the output pipe after the shell dies, so the step
+# The background job keeps the output pipe open after the shell dies, so the step
 # ends only when parc has ended what the shell left behind.
 STUBBORN_STEP = """\
 track stubborn {

@@ -263,7 +263,7 @@ def test_waiting_commands_start_by_rank(tmp_path: Path) -> None:
     from parc.runtime import _spawn as native
 
     results = native.start_thread()
-    # With the result pipe shrunk to one page and nobody reading it, the
+    # With the result pipe shrunk to one page and no reader on it, the
     # thread blocks on the record after the filler commands, so the next
     # commands all wait in its queue.
     size = fcntl.fcntl(results, fcntl.F_GETPIPE_SZ)

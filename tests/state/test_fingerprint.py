@@ -81,7 +81,7 @@ def test_matches_its_own_text_and_one_without_globs(
 
 
 @given(lists, mappings, texts, mappings, mappings, texts)
-def test_a_changed_digest_does_not_match(
+def test_fingerprint_changed_digest_mismatch(
     commands: list[str],
     env: dict[str, str],
     cwd: str,

@@ -522,7 +522,7 @@ def test_explain_names_deleted_input_not_empty_reads(globbed: Project) -> None:
     assert line.endswith("`copy` would run: input `a.txt` was deleted")
 
 
-def test_glob_that_matches_the_same_files_keeps_the_step_up_to_date(globbed: Project) -> None:
+def test_glob_change_same_files_up_to_date(globbed: Project) -> None:
     # The decision compares the files the globs match, not the globs' text.
     globbed.spec(GLOB_SPEC.replace('reads "{{source}}"', 'reads "a.tx?"'))
     outcome = globbed.build("--explain", "copy")

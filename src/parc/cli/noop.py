@@ -200,7 +200,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 class Display(NamedTuple):
-    """How the normal path would show the build: the live display or lines, with colour or not."""
+    """The display the normal path would choose: live or lines, with colour or not."""
 
     live: bool
     color: bool

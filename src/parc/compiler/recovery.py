@@ -35,7 +35,7 @@ SKIPPED_CYCLES = "cycles, file conflicts and races are checked once the syntax e
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
-# The findings that say a name is missing or unused, and their span covers
+# The findings that report a name as missing or unused, and their span covers
 # that name (or, for variables, `{{name}}`).
 _ABOUT_A_NAME = frozenset(
     [
@@ -92,7 +92,7 @@ def _reliable(
     uncertain: set[str],
     damaged_steps: set[Span],
 ) -> bool:
-    """Tell whether a finding holds whatever the lines left out contained."""
+    """Tell whether a finding is true whatever the lines left out contained."""
     spans = [label.span for label in finding.labels]
     if finding.span is not None:
         spans.append(finding.span)

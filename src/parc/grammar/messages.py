@@ -215,10 +215,9 @@ def _unexpected_token(
         return diagnostic, None
     comma = _previous_comma(error)
     if comma is not None:
-        # After a dangling comma the error can sit on a later line than the
-        # mistake, on a statement or `}` that is fine: the lines from the
-        # list's keyword to the comma go, and the error's line only when it
-        # is the comma's.
+        # After a dangling comma the error can sit on a later, correct line.
+        # So the lines from the list's keyword to the comma are left out, and
+        # the error's line only when it is the comma's line.
         start = _list_start(error, comma)
         if "\n" in text[comma : span.start]:
             return diagnostic, Span(start, comma + 1)
@@ -233,7 +232,7 @@ def _brace_on_next_line(
 
     The header ends at its line's end, where the parser wants `{` (or, after
     a `,`, the next name on the following line, where it meets the `{`).
-    The diagnostic is the parser's, with a help that moves the brace; the
+    The diagnostic is the parser's, with a help that moves the brace. The
     span to blank runs from the header's keyword to that `{`, so the block
     under it is skipped like the block of any broken header.
     """

@@ -34,7 +34,7 @@ SHELL_NOT_EXECUTABLE = 126
 READ_SIZE = 1 << 16
 
 # The most a read without waiting takes from a pipe at once: four times the
-# 64 KiB a Linux pipe holds, so a process that keeps writing cannot hold up
+# 64 KiB that a Linux pipe buffers, so a process that keeps writing cannot hold up
 # the event loop.
 MAX_READS_AT_ONCE = 16
 
@@ -218,7 +218,7 @@ class ProcessRunner:
 class _Watch:
     """Copies a command's output to its log while parc waits for the command.
 
-    One epoll instance holds the output pipe and the pidfd of the shell, so
+    One epoll instance watches the output pipe and the pidfd of the shell, so
     one task both reads the output and sees the shell exit. A reading task
     of its own, with the nursery and cancel scopes around it, cost about
     0.1 ms per command. Outside cancellation stops a wait, never a read: the
@@ -265,7 +265,7 @@ class _Watch:
             await self.log.wait_room()
 
     def read_available(self) -> None:
-        """Read what the pipe holds now, without waiting; an ended pipe closes."""
+        """Read what the pipe contains now, without waiting. An ended pipe is closed."""
         for _ in range(MAX_READS_AT_ONCE):
             if self.pipe_closed or not self._read():
                 return

@@ -239,7 +239,7 @@ class ThreadedOutput:
     def _work(
         self, token: trio.lowlevel.TrioToken, ended: trio.Event, failure: list[BaseException]
     ) -> None:
-        """Take the queued items and write them, until `run` asks the thread to stop."""
+        """Take the queued items and write them, until `run` tells the thread to stop."""
         try:
             while True:
                 with self._lock:

@@ -484,7 +484,7 @@ starting: set[int] = set()
 """Commands that the extension's thread started and whose task has not taken them yet.
 
 Their pids are in the children lists of parc's threads before a runner
-knows them as shells, so the search for orphans leaves them out.
+has recorded them as shells, so the search for orphans leaves them out.
 """
 
 
@@ -632,9 +632,9 @@ class _AdoptedChildren:
     """The children list of parc's main thread, which is where Linux puts the orphans it adopts.
 
     Linux hands an orphan to the first thread of the subreaper that is not
-    exiting, in the order the threads were created: the main thread while it
-    lives (checked on Linux 6.18, where an orphan of a command started from
-    another thread was listed under the main thread only). The commands
+    exiting, in the order the threads were created, so to the main thread
+    while it lives. On Linux 6.18 an orphan of a command started from
+    another thread was listed under the main thread only. The commands
     themselves are children of the thread that started them, the
     extension's thread, so the list is empty in a build without orphans.
 

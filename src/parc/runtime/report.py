@@ -31,8 +31,8 @@ MAX_PARTIAL_LINE = 1 << 16
 MAX_PREFIX_WIDTH = 24
 
 LINE_RESTART = re.compile(rb"\r|\x1b\[[01]?G|\x1b\[2K")
-"""What progress bars use to redraw their line: a carriage return, a move to
-column 1 (`ESC[G`, `ESC[1G`) or erasing the whole line (`ESC[2K`)."""
+"""The sequences progress bars use to redraw their line: a carriage return, a
+move to column 1 (`ESC[G`, `ESC[1G`) or erasing the whole line (`ESC[2K`)."""
 _CONTROL_SEQUENCE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
 
 

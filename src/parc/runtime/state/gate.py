@@ -19,7 +19,7 @@ A step that is about to run is marked `running` in the state first, and only
 a success replaces that mark. A step that fails, times out, is interrupted or
 whose parc is killed is therefore never up to date on the next build. The
 mark is left out where it cannot change a decision: for a step that always
-runs and whose record holds no fingerprint.
+runs and whose record has no fingerprint.
 """
 
 from __future__ import annotations
